@@ -1,0 +1,17 @@
+//! The pure core of Peerchat.
+//!
+//! Everything here is plain Rust with no browser APIs, so it is tested natively with
+//! `cargo test`. The web crate feeds it events (socket frames, timers, stored strings) and
+//! carries out the actions it returns; untrusted input (network frames and stored values)
+//! is parsed here into types with limits, never panicking.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod backoff;
+pub mod endpoint;
+pub mod identity;
+pub mod lease;
+pub mod name;
+pub mod signaling;
+pub mod storage;

@@ -1,0 +1,126 @@
+//! Start-up: everything the page reads once before rendering (stored records, the page URL).
+
+use crate::{random, store};
+use peerchat_core::endpoint::Endpoint;
+use peerchat_core::identity::Identity;
+use peerchat_core::storage::{self, IdentityRecord, Profile, Settings, TOKEN_LEN};
+
+/// The page URL's query parameter that points the app at a signaling server, for example
+/// `?signal=ws://127.0.0.1:9000/x`. It applies to this page load only and is not saved.
+pub const SIGNAL_PARAM: &str = "signal";
+
+/// Where the endpoint in use came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndpointSource {
+    /// The built-in default (the public PeerJS cloud server).
+    Default,
+    /// The person's settings.
+    Settings,
+    /// The `signal` parameter of the page URL.
+    PageLink,
+}
+
+/// What start-up found.
+pub struct Boot {
+    /// This browser's identity.
+    pub identity: Identity,
+    /// The signaling token.
+    pub token: String,
+    /// The profile, if one is saved and readable.
+    pub profile: Option<Profile>,
+    /// The endpoint chosen in settings, if any.
+    pub settings_endpoint: Option<Endpoint>,
+    /// The endpoint to use now, or why there is none.
+    pub endpoint: Result<Endpoint, String>,
+    /// Where `endpoint` came from.
+    pub endpoint_source: EndpointSource,
+    /// Sentences to show the person (damaged data, failed saves).
+    pub notices: Vec<String>,
+}
+
+/// Reads storage and the page URL.
+pub fn boot() -> Boot {
+    let mut notices = Vec::new();
+    let (identity, token) = load_identity(&mut notices);
+
+    let profile = store::load::<Profile>("profile (your display name)");
+    notices.extend(profile.notice);
+
+    let settings = store::load::<Settings>("settings");
+    notices.extend(settings.notice);
+    let settings_endpoint = match settings.value.map(|s| s.endpoint()) {
+        Some(Ok(endpoint)) => endpoint,
+        Some(Err(error)) => {
+            let raw = store::read_raw(storage::SETTINGS_KEY).unwrap_or_default();
+            notices.push(store::keep_aside(
+                storage::SETTINGS_KEY,
+                &raw,
+                "settings",
+                &error.to_string(),
+            ));
+            None
+        }
+        None => None,
+    };
+
+    let (endpoint, endpoint_source) = match page_param(SIGNAL_PARAM) {
+        Some(text) => (
+            Endpoint::parse(&text)
+                .map_err(|e| format!("The signaling server in this page's link is not valid: {e}")),
+            EndpointSource::PageLink,
+        ),
+        None => match &settings_endpoint {
+            Some(e) => (Ok(e.clone()), EndpointSource::Settings),
+            None => (Ok(Endpoint::public_cloud()), EndpointSource::Default),
+        },
+    };
+
+    Boot {
+        identity,
+        token,
+        profile: profile.value,
+        settings_endpoint,
+        endpoint,
+        endpoint_source,
+        notices,
+    }
+}
+
+/// Loads the identity, or makes a new one when none is stored or the stored one is damaged
+/// (the damaged one is kept aside first).
+fn load_identity(notices: &mut Vec<String>) -> (Identity, String) {
+    const WHAT: &str = "identity (your ID and its key)";
+    let loaded = store::load::<IdentityRecord>(WHAT);
+    notices.extend(loaded.notice);
+    if let Some(record) = loaded.value {
+        match record.identity() {
+            Ok(identity) => return (identity, record.token.clone()),
+            Err(error) => {
+                let raw = store::read_raw(storage::IDENTITY_KEY).unwrap_or_default();
+                notices.push(store::keep_aside(
+                    storage::IDENTITY_KEY,
+                    &raw,
+                    WHAT,
+                    &error.to_string(),
+                ));
+            }
+        }
+    }
+    let identity = Identity::from_secret(random::bytes::<32>());
+    let token = storage::token_from_random(&random::bytes::<TOKEN_LEN>());
+    if let Err(e) = store::save(&IdentityRecord::new(&identity, token.clone())) {
+        notices.push(format!(
+            "Your new ID could not be saved and will change when the page reloads. {}",
+            e.describe()
+        ));
+    }
+    (identity, token)
+}
+
+/// A query parameter of the page URL.
+fn page_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
+}

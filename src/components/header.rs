@@ -1,0 +1,29 @@
+//! The top bar: the name of the app, the connection status and the settings button.
+
+use super::status_badge::StatusBadge;
+use crate::session::Session;
+use leptos::prelude::*;
+
+/// The top bar. `settings_open` toggles the settings panel.
+#[component]
+pub fn Header(settings_open: RwSignal<bool>) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let has_profile = Memo::new(move |_| session.profile.with(Option::is_some));
+    view! {
+        <header class="topbar">
+            <h1 class="brand">"Peerchat"</h1>
+            <StatusBadge />
+            <Show when=move || has_profile.get()>
+                <button
+                    type="button"
+                    class="icon-button"
+                    aria-label="Settings"
+                    aria-expanded=move || settings_open.get().to_string()
+                    on:click=move |_| settings_open.update(|open| *open = !*open)
+                >
+                    <span aria-hidden="true">"⚙"</span>
+                </button>
+            </Show>
+        </header>
+    }
+}

@@ -1,0 +1,118 @@
+// Shared pieces of the browser tests: real stock `peer` servers and a static server for
+// dist/, both on loopback, and helpers that act as a person would.
+import { test as base, expect, type Page } from "@playwright/test";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serve } from "../../scripts/serve.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export const DIST = resolve(here, "../../dist");
+const PEER_BIN = resolve(here, "../../node_modules/peer/dist/bin/peerjs.js");
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+/** A stock `peer` server process on loopback that can be stopped and started again. */
+export class PeerServer {
+  private proc?: ChildProcess;
+  constructor(readonly port: number, readonly path = "/peerchat") {}
+
+  /** The endpoint as Peerchat takes it (the `signal` page parameter). */
+  get endpoint(): string {
+    return `ws://127.0.0.1:${this.port}${this.path}`;
+  }
+
+  async start(): Promise<void> {
+    this.proc = spawn(
+      process.execPath,
+      [PEER_BIN, "--host", "127.0.0.1", "--port", String(this.port), "--path", this.path],
+      { stdio: "ignore" },
+    );
+    // Ready when its health check answers.
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${this.port}${this.path}`);
+        if (res.ok) return;
+      } catch {
+        /* not up yet */
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`peer server on ${this.port} did not start`);
+  }
+
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    this.proc = undefined;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((r) => proc.once("exit", r));
+    proc.kill("SIGKILL");
+    await exited;
+  }
+}
+
+type Fixtures = { appUrl: (extra?: Record<string, string>) => string };
+type WorkerFixtures = { peer: PeerServer; httpBase: string };
+
+/** Tests get a shared peer server and static server per worker, and `appUrl()` that points
+ * the page at that peer server. */
+export const test = base.extend<Fixtures, WorkerFixtures>({
+  peer: [
+    async ({}, use) => {
+      const server = new PeerServer(await freePort());
+      await server.start();
+      await use(server);
+      await server.stop();
+    },
+    { scope: "worker" },
+  ],
+  httpBase: [
+    async ({}, use) => {
+      const server = await serve(DIST, 0);
+      await use(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
+      await new Promise((r) => server.close(r));
+    },
+    { scope: "worker" },
+  ],
+  appUrl: async ({ httpBase, peer }, use) => {
+    await use((extra = {}) => {
+      const params = new URLSearchParams({ signal: peer.endpoint, ...extra });
+      return `${httpBase}?${params}`;
+    });
+  },
+});
+
+export { expect };
+
+/** The connection status, as read by a screen reader. */
+export function status(page: Page) {
+  return page.getByRole("status", { name: "Connection status" });
+}
+
+/** Completes the first-visit form with `name`. */
+export async function chooseName(page: Page, name: string): Promise<void> {
+  await expect(page.getByRole("heading", { name: "Welcome to Peerchat" })).toBeVisible();
+  await page.getByRole("textbox", { name: "Your name" }).fill(name);
+  await page.getByRole("button", { name: "Start chatting" }).click();
+  await expect(page.getByRole("heading", { name: `Hello, ${name}` })).toBeVisible();
+}
+
+/** The Peerchat ID shown to the person. */
+export async function shownId(page: Page): Promise<string> {
+  const text = (await page.getByLabel("Your Peerchat ID").textContent())?.trim() ?? "";
+  expect(text).toMatch(/^pc-[a-z2-7]{20}$/);
+  return text;
+}
