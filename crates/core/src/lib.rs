@@ -9,7 +9,10 @@
 #![warn(missing_docs)]
 
 pub mod backoff;
+pub mod chat;
 pub mod endpoint;
+pub mod history;
+pub mod ice;
 pub mod identity;
 pub mod lease;
 pub mod name;

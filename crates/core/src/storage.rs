@@ -69,12 +69,16 @@ pub enum DecodeError {
     Invalid(String),
 }
 
-/// A record kept in storage under a fixed key, with a schema version.
-pub trait Record: Serialize + DeserializeOwned {
-    /// The storage key.
-    const KEY: &'static str;
+/// A value kept in storage with a schema version.
+pub trait Versioned: Serialize + DeserializeOwned {
     /// The schema version this code reads and writes.
     const VERSION: u64;
+}
+
+/// A versioned value kept under one fixed key.
+pub trait Record: Versioned {
+    /// The storage key.
+    const KEY: &'static str;
 }
 
 #[derive(Deserialize)]
@@ -83,14 +87,14 @@ struct VersionOnly {
 }
 
 #[derive(Serialize)]
-struct Versioned<'a, T> {
+struct WithVersion<'a, T> {
     v: u64,
     #[serde(flatten)]
     record: &'a T,
 }
 
 /// Reads a record from its stored text (`None` when the key is absent).
-pub fn load<T: Record>(stored: Option<&str>) -> Loaded<T> {
+pub fn load<T: Versioned>(stored: Option<&str>) -> Loaded<T> {
     let Some(raw) = stored else {
         return Loaded::Missing;
     };
@@ -104,7 +108,7 @@ pub fn load<T: Record>(stored: Option<&str>) -> Loaded<T> {
 }
 
 /// Decodes one record, checking size and version first.
-pub fn decode<T: Record>(raw: &str) -> Result<T, DecodeError> {
+pub fn decode<T: Versioned>(raw: &str) -> Result<T, DecodeError> {
     if raw.len() > MAX_RECORD_BYTES {
         return Err(DecodeError::TooLarge);
     }
@@ -116,8 +120,8 @@ pub fn decode<T: Record>(raw: &str) -> Result<T, DecodeError> {
 }
 
 /// Encodes a record with its version.
-pub fn encode<T: Record>(record: &T) -> String {
-    serde_json::to_string(&Versioned {
+pub fn encode<T: Versioned>(record: &T) -> String {
+    serde_json::to_string(&WithVersion {
         v: T::VERSION,
         record,
     })
@@ -144,9 +148,12 @@ impl Profile {
     }
 }
 
+impl Versioned for Profile {
+    const VERSION: u64 = 1;
+}
+
 impl Record for Profile {
     const KEY: &'static str = PROFILE_KEY;
-    const VERSION: u64 = 1;
 }
 
 /// The identity as stored: the Ed25519 secret and the signaling token.
@@ -190,9 +197,12 @@ impl IdentityRecord {
     }
 }
 
+impl Versioned for IdentityRecord {
+    const VERSION: u64 = 1;
+}
+
 impl Record for IdentityRecord {
     const KEY: &'static str = IDENTITY_KEY;
-    const VERSION: u64 = 1;
 }
 
 /// Makes a signaling token from random bytes (alphanumeric, [`TOKEN_LEN`] characters).
@@ -213,14 +223,27 @@ pub struct Settings {
     /// The signaling endpoint, as text; `None` means the public PeerJS cloud server.
     #[serde(default)]
     endpoint: Option<String>,
+    /// ICE servers as text (see [`crate::ice`]); `None` means the default STUN server.
+    #[serde(default)]
+    ice: Option<String>,
 }
 
 impl Settings {
-    /// Settings with this endpoint (`None` for the default).
-    pub fn new(endpoint: Option<&Endpoint>) -> Self {
+    /// Settings with this endpoint and these ICE servers (`None` for the defaults).
+    pub fn new(endpoint: Option<&Endpoint>, ice: Option<&[crate::ice::IceServer]>) -> Self {
         Settings {
             v: Self::VERSION,
             endpoint: endpoint.map(Endpoint::to_string),
+            ice: ice.map(crate::ice::to_text),
+        }
+    }
+
+    /// The chosen ICE servers, or the default. A stored list that no longer parses is an
+    /// error.
+    pub fn ice_servers(&self) -> Result<Vec<crate::ice::IceServer>, DecodeError> {
+        match &self.ice {
+            None => Ok(crate::ice::default_servers()),
+            Some(text) => crate::ice::parse(text).map_err(|e| DecodeError::Invalid(e.to_string())),
         }
     }
 
@@ -234,9 +257,12 @@ impl Settings {
     }
 }
 
+impl Versioned for Settings {
+    const VERSION: u64 = 1;
+}
+
 impl Record for Settings {
     const KEY: &'static str = SETTINGS_KEY;
-    const VERSION: u64 = 1;
 }
 
 #[cfg(test)]
@@ -348,8 +374,11 @@ mod tests {
     #[test]
     fn settings_round_trip_and_validation() {
         let e = Endpoint::parse("ws://127.0.0.1:9000/x").unwrap();
-        let text = encode(&Settings::new(Some(&e)));
-        assert_eq!(text, r#"{"v":1,"endpoint":"ws://127.0.0.1:9000/x/"}"#);
+        let text = encode(&Settings::new(Some(&e), None));
+        assert_eq!(
+            text,
+            r#"{"v":1,"endpoint":"ws://127.0.0.1:9000/x/","ice":null}"#
+        );
         let Loaded::Ok(s) = load::<Settings>(Some(&text)) else {
             panic!()
         };
@@ -358,7 +387,15 @@ mod tests {
             panic!()
         };
         assert!(bad.endpoint().is_err());
-        assert_eq!(encode(&Settings::new(None)), r#"{"v":1,"endpoint":null}"#);
+        assert_eq!(
+            encode(&Settings::new(None, Some(&[]))),
+            r#"{"v":1,"endpoint":null,"ice":""}"#
+        );
+        // Written before ICE settings existed: still readable, default servers.
+        let Loaded::Ok(old) = load::<Settings>(Some(r#"{"v":1,"endpoint":null}"#)) else {
+            panic!()
+        };
+        assert_eq!(old.ice_servers().unwrap(), crate::ice::default_servers());
     }
 
     #[test]

@@ -1,0 +1,317 @@
+//! Data-channel frames. Each frame is one JSON object with a `t` field, UTF-8 encoded, sent
+//! as one binary data-channel message (the PeerJS `json` serialization); text frames with
+//! the same JSON are accepted too.
+
+use crate::identity::PeerId;
+use data_encoding::BASE64;
+use serde::{Deserialize, Serialize};
+
+/// Largest frame accepted or sent, in bytes (the stock `peerjs` client refuses 16,300 bytes
+/// or more in its `json` serialization).
+pub const MAX_FRAME_BYTES: usize = 16_000;
+/// Protocol version in `hello`.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Largest sequence number or logical clock accepted (2^53 - 1, exact in JavaScript).
+pub const MAX_COUNTER: u64 = (1 << 53) - 1;
+/// Longest message id, in characters.
+pub const MAX_MESSAGE_ID: usize = 32;
+
+/// 32 bytes, base64 on the wire (keys and nonces).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Bytes32(pub [u8; 32]);
+/// 64 bytes, base64 on the wire (signatures).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Bytes64(pub [u8; 64]);
+
+macro_rules! base64_array {
+    ($ty:ident, $n:expr) => {
+        impl Serialize for $ty {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&BASE64.encode(&self.0))
+            }
+        }
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                let bytes = BASE64
+                    .decode(text.as_bytes())
+                    .map_err(|_| serde::de::Error::custom("invalid base64"))?;
+                let array: [u8; $n] = bytes
+                    .try_into()
+                    .map_err(|_| serde::de::Error::custom(concat!("expected ", $n, " bytes")))?;
+                Ok($ty(array))
+            }
+        }
+    };
+}
+base64_array!(Bytes32, 32);
+base64_array!(Bytes64, 64);
+
+/// One data-channel frame.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
+#[serde(tag = "t", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Frame {
+    /// First frame from each side: who I claim to be and my fresh nonce.
+    Hello {
+        /// Protocol version ([`PROTOCOL_VERSION`]).
+        v: u32,
+        /// The sender's peer id.
+        id: PeerId,
+        /// The sender's Ed25519 public key.
+        key: Bytes32,
+        /// 32 fresh random bytes.
+        nonce: Bytes32,
+        /// The sender's display name (checked like any display name).
+        name: String,
+    },
+    /// Second frame from each side: the signature over the handshake transcript.
+    Proof {
+        /// Ed25519 signature.
+        sig: Bytes64,
+    },
+    /// A chat message.
+    Msg(WireMessage),
+    /// Cumulative acknowledgement: I hold all your messages with `seq <= upto`.
+    Ack {
+        /// Highest contiguous sequence number received.
+        upto: u64,
+    },
+    /// Sent once after the handshake: I hold all your messages with `seq <= have`; send
+    /// me the rest.
+    Sync {
+        /// Highest contiguous sequence number received.
+        have: u64,
+    },
+}
+
+/// A chat message on the wire. The author is the authenticated peer of the connection.
+#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct WireMessage {
+    /// Random unique id (1–32 characters of `[a-z0-9]`).
+    pub id: String,
+    /// The author's sequence number in this conversation, from 1, without gaps.
+    pub seq: u64,
+    /// Lamport clock: greater than every clock the author had seen when writing.
+    pub lc: u64,
+    /// The author's wall clock, milliseconds since the Unix epoch (for display only).
+    pub ts: u64,
+    /// The text (see [`super::text::clean`]).
+    pub text: String,
+}
+
+/// Why a frame was rejected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// Larger than [`MAX_FRAME_BYTES`].
+    #[error("frame too large")]
+    TooLarge,
+    /// Not UTF-8 JSON of a known frame shape.
+    #[error("malformed frame: {0}")]
+    Malformed(String),
+    /// Well-formed but with a value out of range.
+    #[error("invalid frame: {0}")]
+    Invalid(&'static str),
+}
+
+impl Frame {
+    /// Parses one received frame (binary or text data-channel message).
+    pub fn parse(bytes: &[u8]) -> Result<Frame, FrameError> {
+        if bytes.len() > MAX_FRAME_BYTES {
+            return Err(FrameError::TooLarge);
+        }
+        let frame: Frame = serde_json::from_slice(bytes).map_err(|e| {
+            let mut msg = e.to_string();
+            msg.truncate(120);
+            FrameError::Malformed(msg)
+        })?;
+        frame.validate()?;
+        Ok(frame)
+    }
+
+    /// Encodes the frame as UTF-8 JSON bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("frames are plain data and always serialize")
+    }
+
+    fn validate(&self) -> Result<(), FrameError> {
+        match self {
+            Frame::Hello { v, name, .. } => {
+                if *v != PROTOCOL_VERSION {
+                    return Err(FrameError::Invalid("unsupported protocol version"));
+                }
+                crate::name::DisplayName::parse(name)
+                    .map_err(|_| FrameError::Invalid("bad name"))?;
+            }
+            Frame::Msg(m) => {
+                let id_ok = !m.id.is_empty()
+                    && m.id.len() <= MAX_MESSAGE_ID
+                    && m.id
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+                if !id_ok {
+                    return Err(FrameError::Invalid("bad message id"));
+                }
+                if m.seq == 0
+                    || m.seq > MAX_COUNTER
+                    || m.lc == 0
+                    || m.lc > MAX_COUNTER
+                    || m.ts > MAX_COUNTER
+                {
+                    return Err(FrameError::Invalid("counter out of range"));
+                }
+                if super::text::clean(&m.text).as_deref() != Ok(m.text.as_str()) {
+                    return Err(FrameError::Invalid("text not clean or too long"));
+                }
+            }
+            Frame::Ack { upto: n } | Frame::Sync { have: n } => {
+                if *n > MAX_COUNTER {
+                    return Err(FrameError::Invalid("counter out of range"));
+                }
+            }
+            Frame::Proof { .. } => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg() -> WireMessage {
+        WireMessage {
+            id: "k3n2x9".into(),
+            seq: 1,
+            lc: 1,
+            ts: 1_700_000_000_000,
+            text: "hi".into(),
+        }
+    }
+
+    /// Test vectors: the exact bytes documented in docs/PROTOCOL.md.
+    #[test]
+    fn vectors() {
+        let cases = vec![
+            (
+                Frame::Msg(msg()),
+                r#"{"t":"msg","id":"k3n2x9","seq":1,"lc":1,"ts":1700000000000,"text":"hi"}"#,
+            ),
+            (Frame::Ack { upto: 3 }, r#"{"t":"ack","upto":3}"#),
+            (Frame::Sync { have: 0 }, r#"{"t":"sync","have":0}"#),
+            (
+                Frame::Hello {
+                    v: 1,
+                    id: PeerId::parse("pc-eh7ddx5bksrgcytl7bka").unwrap(),
+                    key: Bytes32([1; 32]),
+                    nonce: Bytes32([2; 32]),
+                    name: "Ann".into(),
+                },
+                r#"{"t":"hello","v":1,"id":"pc-eh7ddx5bksrgcytl7bka","key":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=","nonce":"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=","name":"Ann"}"#,
+            ),
+            (
+                Frame::Proof {
+                    sig: Bytes64([3; 64]),
+                },
+                r#"{"t":"proof","sig":"AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAw=="}"#,
+            ),
+        ];
+        for (frame, text) in cases {
+            assert_eq!(String::from_utf8(frame.encode()).unwrap(), text);
+            assert_eq!(Frame::parse(text.as_bytes()).unwrap(), frame);
+        }
+    }
+
+    #[test]
+    fn rejects_garbage_without_panicking() {
+        let too_big = vec![b' '; MAX_FRAME_BYTES + 1];
+        assert_eq!(Frame::parse(&too_big), Err(FrameError::TooLarge));
+        for bad in [
+            &b""[..],
+            b"\xff\xfe",
+            b"null",
+            b"{}",
+            br#"{"t":"nope"}"#,
+            br#"{"t":"ack"}"#,
+            br#"{"t":"ack","upto":-1}"#,
+            br#"{"t":"ack","upto":1,"extra":true}"#,
+            br#"{"t":"proof","sig":"AAAA"}"#,
+            br#"{"t":"hello","v":1,"id":"bob","key":"","nonce":"","name":"x"}"#,
+        ] {
+            assert!(
+                matches!(Frame::parse(bad), Err(FrameError::Malformed(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_out_of_range_values() {
+        let cases = [
+            WireMessage { seq: 0, ..msg() },
+            WireMessage { lc: 0, ..msg() },
+            WireMessage {
+                seq: MAX_COUNTER + 1,
+                ..msg()
+            },
+            WireMessage {
+                id: "UPPER".into(),
+                ..msg()
+            },
+            WireMessage {
+                id: "".into(),
+                ..msg()
+            },
+            WireMessage {
+                id: "a".repeat(33),
+                ..msg()
+            },
+            WireMessage {
+                text: "".into(),
+                ..msg()
+            },
+            WireMessage {
+                text: "bell\u{7}".into(),
+                ..msg()
+            },
+            WireMessage {
+                text: " padded ".into(),
+                ..msg()
+            },
+            WireMessage {
+                text: "a".repeat(2001),
+                ..msg()
+            },
+        ];
+        for m in cases {
+            let bytes = serde_json::to_vec(&Frame::Msg(m.clone())).unwrap();
+            assert!(
+                matches!(Frame::parse(&bytes), Err(FrameError::Invalid(_))),
+                "{m:?}"
+            );
+        }
+        let ack = format!(r#"{{"t":"ack","upto":{}}}"#, MAX_COUNTER + 1);
+        assert!(matches!(
+            Frame::parse(ack.as_bytes()),
+            Err(FrameError::Invalid(_))
+        ));
+        let hello = r#"{"t":"hello","v":2,"id":"pc-eh7ddx5bksrgcytl7bka","key":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=","nonce":"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=","name":"Ann"}"#;
+        assert!(matches!(
+            Frame::parse(hello.as_bytes()),
+            Err(FrameError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn the_longest_message_fits_a_frame() {
+        let m = WireMessage {
+            id: "a".repeat(MAX_MESSAGE_ID),
+            seq: MAX_COUNTER,
+            lc: MAX_COUNTER,
+            ts: MAX_COUNTER,
+            // 4-byte characters, and quotes that JSON escapes... emoji are not escaped.
+            text: "😀".repeat(super::super::text::MAX_TEXT_CHARS),
+        };
+        assert!(Frame::Msg(m).encode().len() <= MAX_FRAME_BYTES);
+    }
+}

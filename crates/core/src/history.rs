@@ -1,0 +1,354 @@
+//! Conversation history and contacts in storage.
+//!
+//! History is split into segments of at most [`SEGMENT_LEN`] messages under
+//! `peerchat/v1/chat/<peer>/<n>` (n = 0, 1, ...), in arrival order. Appending one message
+//! rewrites only the last segment, so the storage work for a new message is bounded by the
+//! segment size, whether 10 or 20,000 messages are stored. The per-conversation counters
+//! are derived from the messages on load; only the peer's acknowledgement and the unread
+//! count live in a small meta record.
+
+use crate::chat::conversation::Message;
+use crate::chat::wire::{Bytes32, MAX_COUNTER, MAX_MESSAGE_ID};
+use crate::identity::PeerId;
+use crate::name::DisplayName;
+use crate::storage::{self, DecodeError, Loaded, Record, Versioned};
+use serde::{Deserialize, Serialize};
+
+/// Messages per segment.
+pub const SEGMENT_LEN: usize = 200;
+/// Contacts kept at most.
+pub const MAX_CONTACTS: usize = 500;
+/// The contacts key.
+pub const CONTACTS_KEY: &str = "peerchat/v1/contacts";
+
+/// The key of segment `n` of the conversation with `peer`.
+pub fn segment_key(peer: &PeerId, n: usize) -> String {
+    format!("peerchat/v1/chat/{peer}/{n}")
+}
+
+/// The key of the meta record of the conversation with `peer`.
+pub fn meta_key(peer: &PeerId) -> String {
+    format!("peerchat/v1/chat/{peer}/meta")
+}
+
+/// A stored segment.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Segment {
+    #[serde(default, skip_serializing)]
+    v: u64,
+    /// The messages, in arrival order.
+    pub m: Vec<Message>,
+}
+
+impl Versioned for Segment {
+    const VERSION: u64 = 1;
+}
+
+/// The stored meta record of a conversation.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ChatMeta {
+    #[serde(default, skip_serializing)]
+    v: u64,
+    /// Highest of my sequence numbers the peer acknowledged.
+    pub acked: u64,
+    /// Messages not yet seen by the person.
+    pub unread: u32,
+}
+
+impl ChatMeta {
+    /// A meta record.
+    pub fn new(acked: u64, unread: u32) -> Self {
+        ChatMeta {
+            v: Self::VERSION,
+            acked,
+            unread,
+        }
+    }
+}
+
+impl Versioned for ChatMeta {
+    const VERSION: u64 = 1;
+}
+
+/// A stored value that could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Damaged {
+    /// Its key.
+    pub key: String,
+    /// Its text.
+    pub raw: String,
+    /// What is wrong.
+    pub error: DecodeError,
+}
+
+/// A conversation's stored messages, in arrival order, with the segment layout.
+#[derive(Debug, Clone, PartialEq)]
+pub struct History {
+    peer: PeerId,
+    /// All messages, in arrival order.
+    pub messages: Vec<Message>,
+    /// Index of the segment new messages go to.
+    last_segment: usize,
+    /// Messages already in that segment (the tail of `messages`).
+    last_len: usize,
+}
+
+fn message_valid(m: &Message, me: &PeerId, peer: &PeerId) -> bool {
+    (m.author == *me || m.author == *peer)
+        && !m.id.is_empty()
+        && m.id.len() <= MAX_MESSAGE_ID
+        && (1..=MAX_COUNTER).contains(&m.seq)
+        && (1..=MAX_COUNTER).contains(&m.lc)
+        && crate::chat::text::clean(&m.text).as_deref() == Ok(m.text.as_str())
+}
+
+impl History {
+    /// An empty history.
+    pub fn new(peer: PeerId) -> Self {
+        History {
+            peer,
+            messages: Vec::new(),
+            last_segment: 0,
+            last_len: 0,
+        }
+    }
+
+    /// Loads the history with `peer` through `read` (a storage lookup), reading segments
+    /// 0, 1, ... until one is missing. Damaged segments are skipped and reported; new
+    /// messages then go to a fresh segment, so a damaged key is never overwritten.
+    pub fn load(
+        me: &PeerId,
+        peer: &PeerId,
+        read: impl Fn(&str) -> Option<String>,
+    ) -> (History, Vec<Damaged>) {
+        let mut history = History::new(peer.clone());
+        let mut damaged = Vec::new();
+        let mut n = 0;
+        loop {
+            let key = segment_key(peer, n);
+            let Some(raw) = read(&key) else { break };
+            match storage::decode::<Segment>(&raw) {
+                Ok(seg)
+                    if seg.m.len() <= SEGMENT_LEN
+                        && seg.m.iter().all(|m| message_valid(m, me, peer)) =>
+                {
+                    history.last_segment = n;
+                    history.last_len = seg.m.len();
+                    history.messages.extend(seg.m);
+                }
+                Ok(_) => damaged.push(Damaged {
+                    key,
+                    raw,
+                    error: DecodeError::Invalid("a message is invalid".into()),
+                }),
+                Err(error) => damaged.push(Damaged { key, raw, error }),
+            }
+            n += 1;
+        }
+        if damaged
+            .iter()
+            .any(|d| d.key == segment_key(peer, history.last_segment))
+            || n > 0 && history.last_segment + 1 < n
+        {
+            // The last segment read fine but later keys exist (damaged): start after them.
+            history.last_segment = n;
+            history.last_len = 0;
+        }
+        if history.last_len >= SEGMENT_LEN {
+            history.last_segment += 1;
+            history.last_len = 0;
+        }
+        (history, damaged)
+    }
+
+    /// Appends a message and returns the one write to make: (key, text).
+    pub fn append(&mut self, message: Message) -> (String, String) {
+        if self.last_len >= SEGMENT_LEN {
+            self.last_segment += 1;
+            self.last_len = 0;
+        }
+        self.messages.push(message);
+        self.last_len += 1;
+        let tail = self.messages[self.messages.len() - self.last_len..].to_vec();
+        let text = storage::encode(&Segment {
+            v: Segment::VERSION,
+            m: tail,
+        });
+        (segment_key(&self.peer, self.last_segment), text)
+    }
+
+    /// Undoes the last append (when the write failed), keeping memory and storage in step.
+    pub fn undo_append(&mut self) -> Option<Message> {
+        let m = self.messages.pop()?;
+        self.last_len = self.last_len.saturating_sub(1);
+        Some(m)
+    }
+}
+
+/// A contact.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// Their id.
+    pub id: PeerId,
+    /// The last name they announced (self-chosen, so always shown with the id).
+    pub name: Option<DisplayName>,
+    /// Their public key, pinned at the first verified connection.
+    pub key: Option<Bytes32>,
+}
+
+/// The contacts record.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Contacts {
+    #[serde(default, skip_serializing)]
+    v: u64,
+    /// The contacts, in the order they were added.
+    pub list: Vec<Contact>,
+}
+
+impl Contacts {
+    /// A record holding `list`.
+    pub fn new(list: Vec<Contact>) -> Self {
+        Contacts {
+            v: Self::VERSION,
+            list,
+        }
+    }
+}
+
+impl Versioned for Contacts {
+    const VERSION: u64 = 1;
+}
+
+impl Record for Contacts {
+    const KEY: &'static str = CONTACTS_KEY;
+}
+
+/// Loads the meta record of a conversation (missing → zeros).
+pub fn load_meta(raw: Option<&str>) -> Loaded<ChatMeta> {
+    storage::load::<ChatMeta>(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::Identity;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+
+    fn ids() -> (PeerId, PeerId) {
+        (
+            Identity::from_secret([1; 32]).peer_id().clone(),
+            Identity::from_secret([2; 32]).peer_id().clone(),
+        )
+    }
+
+    fn msg(author: &PeerId, seq: u64) -> Message {
+        Message {
+            id: format!("m{seq}"),
+            author: author.clone(),
+            seq,
+            lc: seq,
+            ts: 0,
+            text: format!("text {seq}"),
+        }
+    }
+
+    #[test]
+    fn append_writes_one_bounded_segment_whatever_the_history_size() {
+        let (me, peer) = ids();
+        let store = RefCell::new(HashMap::<String, String>::new());
+        let mut h = History::new(peer.clone());
+        let mut max_write = 0;
+        for seq in 1..=20_000u64 {
+            let (key, text) = h.append(msg(&me, seq));
+            max_write = max_write.max(text.len());
+            store.borrow_mut().insert(key, text);
+        }
+        assert_eq!(store.borrow().len(), 20_000 / SEGMENT_LEN);
+        // The largest write holds one segment, not the history.
+        assert!(max_write < 200 * 200, "{max_write}");
+        let (loaded, damaged) = History::load(&me, &peer, |k| store.borrow().get(k).cloned());
+        assert!(damaged.is_empty());
+        assert_eq!(loaded.messages.len(), 20_000);
+        assert_eq!(loaded.messages[19_999].seq, 20_000);
+        // The next message opens segment 100.
+        let mut loaded = loaded;
+        assert_eq!(loaded.append(msg(&me, 20_001)).0, segment_key(&peer, 100));
+    }
+
+    #[test]
+    fn appending_after_reload_continues_the_last_segment() {
+        let (me, peer) = ids();
+        let store = RefCell::new(HashMap::<String, String>::new());
+        let mut h = History::new(peer.clone());
+        for seq in 1..=3 {
+            let (k, t) = h.append(msg(&me, seq));
+            store.borrow_mut().insert(k, t);
+        }
+        let (mut h2, _) = History::load(&me, &peer, |k| store.borrow().get(k).cloned());
+        let (k, t) = h2.append(msg(&peer, 1));
+        assert_eq!(k, segment_key(&peer, 0));
+        assert_eq!(storage::decode::<Segment>(&t).unwrap().m.len(), 4);
+    }
+
+    #[test]
+    fn damaged_segments_are_reported_skipped_and_never_overwritten() {
+        let (me, peer) = ids();
+        let store = RefCell::new(HashMap::<String, String>::new());
+        let mut h = History::new(peer.clone());
+        for seq in 1..=(SEGMENT_LEN as u64 * 2 + 5) {
+            let (k, t) = h.append(msg(&me, seq));
+            store.borrow_mut().insert(k, t);
+        }
+        store
+            .borrow_mut()
+            .insert(segment_key(&peer, 1), "{garbage".into());
+        let (mut loaded, damaged) = History::load(&me, &peer, |k| store.borrow().get(k).cloned());
+        assert_eq!(damaged.len(), 1);
+        assert_eq!(damaged[0].key, segment_key(&peer, 1));
+        assert_eq!(loaded.messages.len(), SEGMENT_LEN + 5);
+        // Last segment (2) was fine: appends continue there.
+        assert_eq!(loaded.append(msg(&me, 999)).0, segment_key(&peer, 2));
+
+        // Now damage the last one: appends must go to a new segment.
+        store
+            .borrow_mut()
+            .insert(segment_key(&peer, 2), "[]".into());
+        let (mut loaded, damaged) = History::load(&me, &peer, |k| store.borrow().get(k).cloned());
+        assert_eq!(damaged.len(), 2);
+        assert_eq!(loaded.append(msg(&me, 999)).0, segment_key(&peer, 3));
+    }
+
+    #[test]
+    fn forged_or_foreign_messages_in_storage_are_damage() {
+        let (me, peer) = ids();
+        let stranger = Identity::from_secret([9; 32]).peer_id().clone();
+        let seg = storage::encode(&Segment {
+            v: 1,
+            m: vec![msg(&stranger, 1)],
+        });
+        let (h, damaged) = History::load(&me, &peer, |k| {
+            (k == segment_key(&peer, 0)).then(|| seg.clone())
+        });
+        assert!(h.messages.is_empty());
+        assert_eq!(damaged.len(), 1);
+    }
+
+    #[test]
+    fn contacts_round_trip() {
+        let (_, peer) = ids();
+        let c = Contacts::new(vec![Contact {
+            id: peer,
+            name: DisplayName::parse("Bo").ok(),
+            key: Some(Bytes32([5; 32])),
+        }]);
+        let text = storage::encode(&c);
+        assert!(
+            matches!(storage::load::<Contacts>(Some(&text)), Loaded::Ok(x) if x.list == c.list)
+        );
+    }
+}
