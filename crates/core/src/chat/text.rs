@@ -22,10 +22,7 @@ pub fn clean(text: &str) -> Result<String, TextError> {
     let cleaned: String = text
         .chars()
         .map(|c| if c == '\r' { '\n' } else { c })
-        .filter(|&c| {
-            !(c.is_control() && c != '\n' && c != '\t')
-                && !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
-        })
+        .filter(|&c| !is_stripped(c))
         .collect();
     let trimmed = cleaned.trim();
     if trimmed.is_empty() {
@@ -35,6 +32,12 @@ pub fn clean(text: &str) -> Result<String, TextError> {
         return Err(TextError::TooLong);
     }
     Ok(trimmed.to_string())
+}
+
+/// Control characters other than newline and tab, and bidirectional overrides/isolates.
+fn is_stripped(c: char) -> bool {
+    let control = c.is_control() && c != '\n' && c != '\t';
+    control || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
