@@ -36,6 +36,47 @@ pub struct Boot {
     pub endpoint_source: EndpointSource,
     /// Sentences to show the person (damaged data, failed saves).
     pub notices: Vec<String>,
+    /// The ICE servers to use.
+    pub ice: Vec<peerchat_core::ice::IceServer>,
+    /// A friend's id from an invite link (`#invite=<id>`).
+    pub invite: Option<peerchat_core::identity::PeerId>,
+}
+
+/// The page URL fragment that carries an invitation: `#invite=<peer id>`. A fragment is
+/// never sent to any server.
+pub const INVITE_FRAGMENT: &str = "invite";
+
+/// The invite link for `id`: this page's address with the invitation in the fragment.
+pub fn invite_link(id: &peerchat_core::identity::PeerId) -> String {
+    let href = web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .unwrap_or_default();
+    let base = href.split('#').next().unwrap_or_default();
+    format!("{base}#{INVITE_FRAGMENT}={id}")
+}
+
+/// Reads an invitation from the page URL and removes it from the address bar, so a reload
+/// or a copied address does not repeat it.
+fn take_invite(notices: &mut Vec<String>) -> Option<peerchat_core::identity::PeerId> {
+    let window = web_sys::window()?;
+    let hash = window.location().hash().ok()?;
+    let params =
+        web_sys::UrlSearchParams::new_with_str(hash.strip_prefix('#').unwrap_or(&hash)).ok()?;
+    let text = params.get(INVITE_FRAGMENT)?;
+    if let Ok(history) = window.history() {
+        let href = window.location().href().unwrap_or_default();
+        let clean = href.split('#').next().unwrap_or_default().to_string();
+        history
+            .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&clean))
+            .ok();
+    }
+    match peerchat_core::identity::PeerId::parse(&text) {
+        Ok(id) => Some(id),
+        Err(e) => {
+            notices.push(format!("The invite link is not valid: {e}."));
+            None
+        }
+    }
 }
 
 /// Reads storage and the page URL.
@@ -48,6 +89,16 @@ pub fn boot() -> Boot {
 
     let settings = store::load::<Settings>("settings");
     notices.extend(settings.notice);
+    let ice = match settings.value.as_ref().map(|s| s.ice_servers()) {
+        Some(Ok(ice)) => ice,
+        Some(Err(error)) => {
+            notices.push(format!(
+                "Your saved ICE servers could not be read ({error}); the default is used."
+            ));
+            peerchat_core::ice::default_servers()
+        }
+        None => peerchat_core::ice::default_servers(),
+    };
     let settings_endpoint = match settings.value.map(|s| s.endpoint()) {
         Some(Ok(endpoint)) => endpoint,
         Some(Err(error)) => {
@@ -75,7 +126,10 @@ pub fn boot() -> Boot {
         },
     };
 
+    let invite = take_invite(&mut notices);
     Boot {
+        ice,
+        invite,
         identity,
         token,
         profile: profile.value,

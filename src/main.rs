@@ -5,8 +5,10 @@
 //! components that render that state. All decisions live in `peerchat-core`.
 
 mod boot;
+mod chat;
 mod components;
 mod random;
+mod rtc;
 mod session;
 mod signaling_client;
 mod store;

@@ -1,18 +1,24 @@
 //! The session: the one place where events from the adapters (signaling status, tab lease)
 //! and intents from the components (choose a name, save settings, retry, use here) change
-//! state. Components read the signals here and call the intent methods; nothing else writes.
+//! app state. Chat state has its own single writer, [`ChatEngine`], which the session owns
+//! and feeds. Components read the signals here and call the intent methods.
 
 use crate::boot::{Boot, EndpointSource};
+use crate::chat::{ChatEngine, ChatEvent, ChatView, Ports};
 use crate::signaling_client::SignalingClient;
 use crate::store;
 use crate::tab_lease::{self, LeaseKeeper};
+use gloo_events::EventListener;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use peerchat_core::endpoint::Endpoint;
-use peerchat_core::identity::PeerId;
+use peerchat_core::ice::{self, IceServer};
+use peerchat_core::identity::{Identity, PeerId};
 use peerchat_core::name::DisplayName;
 use peerchat_core::signaling::{OfflineReason, Status};
 use peerchat_core::storage::{Profile, Settings};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 /// The connection as the person sees it.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,15 +56,22 @@ pub struct SettingsErrors {
     pub name: Option<String>,
     /// The endpoint's error.
     pub endpoint: Option<String>,
+    /// The ICE servers' error.
+    pub ice: Option<String>,
     /// A save error.
     pub save: Option<String>,
 }
 
+/// The signaling client in use, shared with the chat engine's send port.
+type ClientSlot = Rc<RefCell<Option<SignalingClient>>>;
+
 /// Browser handles, which are not `Send` and so live outside the reactive graph.
 struct Runtime {
     token: String,
-    client: Option<SignalingClient>,
+    client: ClientSlot,
     keeper: Option<LeaseKeeper>,
+    chat: Option<ChatEngine>,
+    _visibility: Option<EventListener>,
 }
 
 /// The app state and its intents. Cheap to copy: every field is a handle.
@@ -76,10 +89,16 @@ pub struct Session {
     pub endpoint_source: RwSignal<EndpointSource>,
     /// The endpoint saved in settings.
     pub settings_endpoint: RwSignal<Option<Endpoint>>,
+    /// The ICE servers in use.
+    pub ice: RwSignal<Vec<IceServer>>,
     /// Messages for the person.
     pub notices: RwSignal<Vec<Notice>>,
     /// Whether this tab runs the profile.
     pub tab: RwSignal<TabState>,
+    /// The chat's signals.
+    pub chat_view: ChatView,
+    /// An invitation waiting for the name to be chosen.
+    pending_invite: StoredValue<Option<PeerId>>,
     runtime: StoredValue<Runtime, LocalStorage>,
 }
 
@@ -93,28 +112,70 @@ impl Session {
             .enumerate()
             .map(|(i, text)| Notice { id: i as u32, text })
             .collect();
+        let identity = Rc::new(boot.identity);
         let session = Session {
-            peer_id: StoredValue::new(boot.identity.peer_id().clone()),
+            peer_id: StoredValue::new(identity.peer_id().clone()),
             profile: RwSignal::new(boot.profile),
             connection: RwSignal::new(Connection::Idle),
             endpoint: RwSignal::new(boot.endpoint),
             endpoint_source: RwSignal::new(boot.endpoint_source),
             settings_endpoint: RwSignal::new(boot.settings_endpoint),
+            ice: RwSignal::new(boot.ice.clone()),
             notices: RwSignal::new(notices),
             tab: RwSignal::new(TabState::Active),
+            chat_view: ChatView::new(),
+            pending_invite: StoredValue::new(boot.invite),
             runtime: StoredValue::new_local(Runtime {
                 token: boot.token,
-                client: None,
+                client: Rc::new(RefCell::new(None)),
                 keeper: None,
+                chat: None,
+                _visibility: None,
             }),
         };
+        session.start_chat(identity, boot.ice);
         if tab_lease::try_acquire() {
             session.hold_lease();
             session.connect();
         } else {
             session.tab.set(TabState::Elsewhere);
         }
+        session.apply_invite();
         session
+    }
+
+    /// The chat engine (present for the page's life once built).
+    pub fn chat(&self) -> Option<ChatEngine> {
+        self.runtime.with_value(|rt| rt.chat.clone())
+    }
+
+    fn start_chat(&self, identity: Rc<Identity>, ice: Vec<IceServer>) {
+        let slot = self.runtime.with_value(|rt| rt.client.clone());
+        let session = *self;
+        let profile = self.profile;
+        let ports = Ports {
+            signal: Rc::new(move |message| {
+                if let Some(client) = slot.borrow().as_ref() {
+                    client.send(message.to_json());
+                }
+            }),
+            notify: Rc::new(move |text| session.notify(text)),
+            my_name: Rc::new(move || {
+                profile.with_untracked(|p| p.as_ref().map(|p| p.name.clone()))
+            }),
+        };
+        let engine = ChatEngine::new(identity, ports, self.chat_view, ice);
+        // Reading the open conversation again clears its unread count.
+        let visibility = web_sys::window().and_then(|w| w.document()).map(|doc| {
+            let engine = engine.clone();
+            EventListener::new(&doc, "visibilitychange", move |_| {
+                engine.dispatch(ChatEvent::Visible)
+            })
+        });
+        self.runtime.update_value(|rt| {
+            rt.chat = Some(engine);
+            rt._visibility = visibility;
+        });
     }
 
     /// Intent: the person chose their name on first visit.
@@ -124,26 +185,49 @@ impl Session {
         store::save(&profile).map_err(|e| e.describe().to_string())?;
         self.profile.set(Some(profile));
         self.connect();
+        self.apply_invite();
         Ok(())
     }
 
-    /// Intent: the person saved the settings form. An empty endpoint means the default.
+    /// Opens the conversation of a pending invitation once a name exists.
+    fn apply_invite(&self) {
+        if self.profile.with_untracked(Option::is_none) {
+            return;
+        }
+        let Some(invite) = self.pending_invite.try_update_value(Option::take).flatten() else {
+            return;
+        };
+        if let Some(chat) = self.chat()
+            && let Err(e) = chat.add_contact(invite.as_str())
+        {
+            self.notify(e);
+        }
+    }
+
+    /// Intent: the person saved the settings form. Empty endpoint or ICE text means the
+    /// default.
     pub fn save_settings(
         &self,
         name_text: &str,
         endpoint_text: &str,
+        ice_text: &str,
     ) -> Result<(), SettingsErrors> {
         let name = DisplayName::parse(name_text);
         let endpoint = match endpoint_text.trim() {
             "" => Ok(None),
             text => Endpoint::parse(text).map(Some),
         };
-        let (name, endpoint) = match (name, endpoint) {
-            (Ok(n), Ok(e)) => (n, e),
-            (n, e) => {
+        let ice_servers = match ice_text.trim() {
+            "" => Ok(None),
+            text => ice::parse(text).map(Some),
+        };
+        let (name, endpoint, ice_servers) = match (name, endpoint, ice_servers) {
+            (Ok(n), Ok(e), Ok(i)) => (n, e, i),
+            (n, e, i) => {
                 return Err(SettingsErrors {
                     name: n.err().map(|e| e.to_string()),
                     endpoint: e.err().map(|e| e.to_string()),
+                    ice: i.err().map(|e| e.to_string()),
                     save: None,
                 });
             }
@@ -154,8 +238,16 @@ impl Session {
         };
         let profile = Profile::new(name);
         store::save(&profile).map_err(save_error)?;
-        store::save(&Settings::new(endpoint.as_ref())).map_err(save_error)?;
+        store::save(&Settings::new(endpoint.as_ref(), ice_servers.as_deref()))
+            .map_err(save_error)?;
         self.profile.set(Some(profile));
+        let ice_now = ice_servers.unwrap_or_else(ice::default_servers);
+        if self.ice.get_untracked() != ice_now {
+            self.ice.set(ice_now.clone());
+            if let Some(chat) = self.chat() {
+                chat.dispatch(ChatEvent::SetIce(ice_now));
+            }
+        }
         let changed = self.settings_endpoint.get_untracked() != endpoint;
         self.settings_endpoint.set(endpoint.clone());
         // A saved choice replaces a server given by the page link or a default.
@@ -174,11 +266,10 @@ impl Session {
 
     /// Intent: reconnect now instead of waiting for the next attempt.
     pub fn retry_now(&self) {
-        self.runtime.with_value(|rt| {
-            if let Some(client) = &rt.client {
-                client.retry_now();
-            }
-        });
+        let slot = self.runtime.with_value(|rt| rt.client.clone());
+        if let Some(client) = slot.borrow().as_ref() {
+            client.retry_now();
+        }
     }
 
     /// Intent: run the profile in this tab, taking over from the other one.
@@ -194,14 +285,31 @@ impl Session {
         self.notices.update(|n| n.retain(|notice| notice.id != id));
     }
 
+    /// Shows a notice, once: the same text is not repeated while it is shown.
+    pub fn notify(&self, text: String) {
+        self.notices.try_update(|n| {
+            if n.iter().any(|x| x.text == text) {
+                return;
+            }
+            let id = n.iter().map(|x| x.id + 1).max().unwrap_or(0);
+            n.push(Notice { id, text });
+        });
+    }
+
     /// (Re)starts the signaling client for the current endpoint, if a profile exists and
     /// this tab runs it.
     fn connect(&self) {
         if self.profile.get_untracked().is_none() || self.tab.get_untracked() != TabState::Active {
             return;
         }
+        let slot = self.runtime.with_value(|rt| rt.client.clone());
         // Drop the old client (closing its socket) before opening a new one.
-        self.runtime.update_value(|rt| rt.client = None);
+        let old = slot.borrow_mut().take();
+        drop(old);
+        let chat = self.chat();
+        if let Some(chat) = &chat {
+            chat.dispatch(ChatEvent::SignalingOffline);
+        }
         let endpoint = match self.endpoint.get_untracked() {
             Ok(endpoint) => endpoint,
             Err(message) => {
@@ -214,16 +322,32 @@ impl Session {
             .runtime
             .with_value(|rt| endpoint.websocket_url(id.as_str(), &rt.token));
         let connection = self.connection;
+        let status_chat = chat.clone();
         let client = SignalingClient::start(
             url,
             move |status| {
+                let online = status == Status::Online;
+                let was_online =
+                    connection.try_get_untracked() == Some(Connection::Signaling(Status::Online));
                 // try_set: the callback may outlive the reactive owner during teardown.
                 connection.try_set(Connection::Signaling(status));
+                if let Some(chat) = &status_chat
+                    && online != was_online
+                {
+                    chat.dispatch(if online {
+                        ChatEvent::SignalingOnline
+                    } else {
+                        ChatEvent::SignalingOffline
+                    });
+                }
             },
-            // Relayed offers, answers and candidates are for the chat layer (issue 3).
-            |_message| {},
+            move |message| {
+                if let Some(chat) = &chat {
+                    chat.dispatch(ChatEvent::Signal(message));
+                }
+            },
         );
-        self.runtime.update_value(|rt| rt.client = Some(client));
+        *slot.borrow_mut() = Some(client);
     }
 
     fn hold_lease(&self) {
@@ -238,19 +362,20 @@ impl Session {
             return;
         }
         self.tab.set(TabState::Elsewhere);
-        self.runtime.with_value(|rt| {
-            if let Some(client) = &rt.client {
-                client.stop(OfflineReason::OpenInOtherTab);
-            }
-        });
+        let slot = self.runtime.with_value(|rt| rt.client.clone());
+        if let Some(client) = slot.borrow().as_ref() {
+            client.stop(OfflineReason::OpenInOtherTab);
+        }
         // Dropped after this callback returns: the keeper's own timer is running it.
         let runtime = self.runtime;
         spawn_local(async move {
-            runtime.update_value(|rt| {
+            let slot = runtime.try_update_value(|rt| {
                 rt.keeper = None;
-                rt.client = None;
+                rt.client.clone()
             });
-            // Keep showing why we are offline.
+            if let Some(slot) = slot {
+                slot.borrow_mut().take();
+            }
         });
         self.connection.set(Connection::Signaling(Status::Offline {
             reason: OfflineReason::OpenInOtherTab,

@@ -86,6 +86,11 @@ impl SignalingClient {
         dispatch(&self.shared, Input::Connect);
     }
 
+    /// Sends a frame to the server; dropped while not connected.
+    pub fn send(&self, text: String) {
+        dispatch(&self.shared, Input::Send(text));
+    }
+
     /// Disconnects and stays disconnected until [`SignalingClient::retry_now`].
     pub fn stop(&self, reason: OfflineReason) {
         dispatch(&self.shared, Input::Stop(reason));

@@ -2,8 +2,12 @@
 //! methods; they hold only form-local state of their own.
 
 mod app;
+mod contact_list;
+mod conversation;
 mod header;
 mod home;
+mod id_card;
+mod new_chat;
 mod notices;
 mod onboarding;
 mod settings;

@@ -3,6 +3,7 @@
 use crate::boot::EndpointSource;
 use crate::session::{Session, SettingsErrors};
 use leptos::prelude::*;
+use peerchat_core::ice;
 use peerchat_core::name::MAX_NAME_CHARS;
 
 /// The settings panel. `on_close` is called after saving or cancelling.
@@ -19,10 +20,21 @@ pub fn SettingsPanel(#[prop(into)] on_close: Callback<()>) -> impl IntoView {
             .settings_endpoint
             .with_untracked(|e| e.as_ref().map(ToString::to_string).unwrap_or_default()),
     );
+    let ice_text = RwSignal::new(session.ice.with_untracked(|servers| {
+        if *servers == ice::default_servers() {
+            String::new()
+        } else {
+            ice::to_text(servers)
+        }
+    }));
     let errors = RwSignal::new(SettingsErrors::default());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match session.save_settings(&name.get_untracked(), &endpoint.get_untracked()) {
+        match session.save_settings(
+            &name.get_untracked(),
+            &endpoint.get_untracked(),
+            &ice_text.get_untracked(),
+        ) {
             Ok(()) => {
                 errors.set(SettingsErrors::default());
                 on_close.run(());
@@ -69,6 +81,23 @@ pub fn SettingsPanel(#[prop(into)] on_close: Callback<()>) -> impl IntoView {
                 </p>
                 <p id="settings-endpoint-error" class="field-error" role="alert">
                     {move || errors.with(|e| e.endpoint.clone())}
+                </p>
+                <label for="settings-ice">"ICE servers (STUN/TURN)"</label>
+                <textarea
+                    id="settings-ice"
+                    rows="3"
+                    spellcheck="false"
+                    placeholder="stun:stun.l.google.com:19302 (default)"
+                    aria-invalid=move || errors.with(|e| e.ice.is_some()).to_string()
+                    aria-describedby="settings-ice-hint settings-ice-error"
+                    bind:value=ice_text
+                ></textarea>
+                <p id="settings-ice-hint" class="hint">
+                    "One per line: a stun: or turn: URL, and for TURN a username and credential after it. "
+                    "Leave empty for the default public STUN server."
+                </p>
+                <p id="settings-ice-error" class="field-error" role="alert">
+                    {move || errors.with(|e| e.ice.clone())}
                 </p>
                 <p class="field-error" role="alert">{move || errors.with(|e| e.save.clone())}</p>
                 <div class="actions">

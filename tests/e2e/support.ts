@@ -116,3 +116,42 @@ export async function shownId(page: Page): Promise<string> {
   expect(text).toMatch(/^pc-[a-z2-7]{20}$/);
   return text;
 }
+
+/** A person: a separate browser context (own storage) with one page, named and online. */
+export async function person(browser: import("@playwright/test").Browser, url: string, name: string) {
+  const context = await browser.newContext({ permissions: ["microphone", "camera", "clipboard-read", "clipboard-write"] });
+  const page = await context.newPage();
+  await page.goto(url);
+  await chooseName(page, name);
+  await expect(status(page)).toHaveText("Online");
+  return { context, page, id: await shownId(page) };
+}
+
+/** The contact button of `name` in the contact list. */
+export function contact(page: Page, name: string) {
+  return page.getByRole("navigation", { name: "Contacts" }).getByRole("button", { name: new RegExp(`^${name},`) });
+}
+
+/** The messages log of the open conversation. */
+export function messages(page: Page) {
+  return page.getByRole("log", { name: "Messages" });
+}
+
+/** Types `text` in the composer and presses Enter. */
+export async function say(page: Page, text: string): Promise<void> {
+  const box = page.getByRole("textbox", { name: "Message" });
+  await box.fill(text);
+  await box.press("Enter");
+  await expect(box).toHaveValue("");
+}
+
+/** The texts of the messages shown, in order. */
+export async function shownTexts(page: Page): Promise<string[]> {
+  return messages(page).locator(".msg-text").allTextContents();
+}
+
+/** Starts a chat by pasting `id`. */
+export async function startChat(page: Page, id: string): Promise<void> {
+  await page.getByRole("textbox", { name: "Friend's ID" }).fill(id);
+  await page.getByRole("button", { name: "Start chat" }).click();
+}

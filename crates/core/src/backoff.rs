@@ -14,9 +14,20 @@ pub const CAP_MS: u32 = 10_000;
 /// scaled into `[75 %, 100 %]` of itself, so it never exceeds [`CAP_MS`] and never drops below
 /// three quarters of the step. Out-of-range or NaN jitter is clamped.
 pub fn delay_ms(attempt: u32, jitter: f64) -> u32 {
-    let step = BASE_MS
+    delay_with(BASE_MS, CAP_MS, attempt, jitter)
+}
+
+/// Redialing a contact: first delay, in milliseconds.
+pub const DIAL_BASE_MS: u32 = 2_000;
+/// Redialing a contact: longest delay, in milliseconds. Each dial of an offline contact
+/// costs the signaling server one queued offer, so this is slower than signaling retries.
+pub const DIAL_CAP_MS: u32 = 30_000;
+
+/// The same schedule with another first step and cap.
+pub fn delay_with(base_ms: u32, cap_ms: u32, attempt: u32, jitter: f64) -> u32 {
+    let step = base_ms
         .saturating_mul(1u32.checked_shl(attempt.min(31)).unwrap_or(u32::MAX))
-        .min(CAP_MS);
+        .min(cap_ms);
     let jitter = if jitter.is_nan() {
         0.0
     } else {

@@ -13,6 +13,11 @@ use crate::identity::PeerId;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
+/// Most of my messages in flight (sent on the channel, not yet acknowledged). Resending a
+/// long backlog proceeds as acknowledgements come back, which paces the sender to what the
+/// receiver can take.
+pub const WINDOW: u64 = 200;
+
 /// A message as stored and shown.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug)]
 #[serde(deny_unknown_fields)]
@@ -174,6 +179,20 @@ pub fn to_resend<'a>(
     out
 }
 
+/// My sequence numbers to send now: those after `sent_upto` (already on the channel), up to
+/// my `last`, keeping at most [`WINDOW`] beyond what the peer acknowledged.
+pub fn send_range(sent_upto: u64, acked: u64, last: u64) -> std::ops::RangeInclusive<u64> {
+    let from = sent_upto.max(acked) + 1;
+    let to = last.min(acked.saturating_add(WINDOW));
+    from..=to
+}
+
+/// Glare: when both sides dial each other at once, the connection dialed by the smaller id
+/// survives. Returns whether my own dial to `them` should be kept (and theirs ignored).
+pub fn keep_my_dial(me: &PeerId, them: &PeerId) -> bool {
+    me < them
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +259,21 @@ mod tests {
             .collect();
         assert_eq!(resend, vec![3, 4, 5]);
         assert!(to_resend(&a, &all, 5).is_empty());
+    }
+
+    #[test]
+    fn send_window() {
+        assert_eq!(send_range(0, 0, 3), 1..=3);
+        assert_eq!(send_range(3, 0, 3).count(), 0);
+        assert_eq!(send_range(0, 0, 1000), 1..=WINDOW);
+        assert_eq!(send_range(WINDOW, 50, 1000), WINDOW + 1..=WINDOW + 50);
+        assert_eq!(send_range(2, 5, 6), 6..=6);
+    }
+
+    #[test]
+    fn glare_is_decided_the_same_way_on_both_sides() {
+        let (a, b) = ids();
+        assert_ne!(keep_my_dial(&a, &b), keep_my_dial(&b, &a));
     }
 
     #[test]

@@ -2,10 +2,10 @@
 //! disconnected, without affecting anyone else.
 
 /// Frames per second a peer may send on average.
-pub const RATE_PER_SEC: f64 = 50.0;
-/// Burst allowance, in frames (a catch-up after a long absence arrives as one burst, so the
-/// bucket is generous; beyond it the sender must pace itself).
-pub const BURST: f64 = 500.0;
+pub const RATE_PER_SEC: f64 = 200.0;
+/// Burst allowance, in frames. Senders keep at most [`super::conversation::WINDOW`] messages
+/// unacknowledged, so an honest catch-up stays well inside it.
+pub const BURST: f64 = 1_000.0;
 /// Invalid frames tolerated per connection before disconnecting.
 pub const MAX_INVALID: u32 = 5;
 
@@ -73,8 +73,8 @@ mod tests {
 
         let mut steady = PeerLimiter::new(0.0);
         for i in 0..10_000 {
-            // 40 frames per second for 250 seconds.
-            assert_eq!(steady.on_frame(f64::from(i) * 25.0), Verdict::Accept);
+            // 100 frames per second for 100 seconds.
+            assert_eq!(steady.on_frame(f64::from(i) * 10.0), Verdict::Accept);
         }
     }
 

@@ -62,6 +62,9 @@ pub enum Input {
     /// Disconnect and stay disconnected until [`Input::Connect`]: the page is being hidden,
     /// or another tab now owns the profile.
     Stop(OfflineReason),
+    /// Send a frame to the server (a relayed offer, answer or candidate). Dropped unless a
+    /// socket is open: the connection layer times out and tries again.
+    Send(String),
 }
 
 /// Something the adapter must do.
@@ -255,6 +258,10 @@ impl SignalingMachine {
                 }
             }
             Input::Stop(reason) => self.halt(reason),
+            Input::Send(text) => match self.phase {
+                Phase::Registering | Phase::Online => vec![Action::Send(text)],
+                _ => vec![],
+            },
             // Callbacks from a socket or timer of an earlier epoch.
             _ => vec![],
         }
@@ -641,6 +648,19 @@ mod tests {
         );
         // Browser coming online does not override a deliberate stop.
         assert_eq!(m.handle(Input::BrowserOnline), vec![]);
+    }
+
+    #[test]
+    fn frames_are_sent_only_while_connected() {
+        let mut m = machine();
+        assert_eq!(m.handle(Input::Send("x".into())), vec![]);
+        let epoch = opened(&mut m);
+        assert_eq!(
+            m.handle(Input::Send("x".into())),
+            vec![Action::Send("x".into())]
+        );
+        m.handle(Input::SocketClosed { epoch });
+        assert_eq!(m.handle(Input::Send("x".into())), vec![]);
     }
 
     #[test]

@@ -1,0 +1,59 @@
+//! The contacts: name, online state, unread count.
+
+use crate::chat::ChatEvent;
+use crate::session::Session;
+use leptos::prelude::*;
+
+/// The list of contacts; choosing one opens the conversation.
+#[component]
+pub fn ContactList() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let view = session.chat_view;
+    view! {
+        <nav class="card contacts" aria-labelledby="contacts-title">
+            <h2 id="contacts-title">"Contacts"</h2>
+            <Show when=move || view.contacts.with(Vec::is_empty)>
+                <p class="hint">"No contacts yet."</p>
+            </Show>
+            <ul>
+                <For each=move || view.contacts.get() key=|c| (c.id.clone(), c.name.clone(), c.online, c.unread) let:contact>
+                    {
+                        let id = contact.id.clone();
+                        let current = {
+                            let id = id.clone();
+                            move || view.active.with(|a| a.as_ref() == Some(&id))
+                        };
+                        let state = if contact.online { "online" } else { "offline" };
+                        let unread = contact.unread;
+                        let label = contact.label();
+                        let accessible = match unread {
+                            0 => format!("{label}, {state}"),
+                            n => format!("{label}, {state}, {n} unread"),
+                        };
+                        view! {
+                            <li>
+                                <button
+                                    type="button"
+                                    class="contact"
+                                    aria-label=accessible
+                                    aria-current=move || if current() { "true" } else { "false" }
+                                    on:click=move |_| {
+                                        if let Some(chat) = session.chat() {
+                                            chat.dispatch(ChatEvent::Open(Some(id.clone())));
+                                        }
+                                    }
+                                >
+                                    <span class="presence" data-state=state aria-hidden="true"></span>
+                                    <span class="contact-name">{label}</span>
+                                    <Show when=move || unread != 0>
+                                        <span class="badge" aria-hidden="true">{unread}</span>
+                                    </Show>
+                                </button>
+                            </li>
+                        }
+                    }
+                </For>
+            </ul>
+        </nav>
+    }
+}

@@ -1,0 +1,163 @@
+//! The open conversation: who, the messages (only the latest are rendered; earlier ones on
+//! request), and the composer.
+
+use crate::chat::ChatEvent;
+use crate::session::Session;
+use leptos::html::Div;
+use leptos::prelude::*;
+use peerchat_core::chat::conversation::Message;
+
+/// Messages rendered at first, and added per "Show earlier messages".
+const PAGE: usize = 100;
+
+/// The delivery state of one of my messages.
+fn delivery(seq: u64, sent: u64, acked: u64) -> &'static str {
+    if seq <= acked {
+        "Delivered"
+    } else if seq <= sent {
+        "Sent"
+    } else {
+        "Sending"
+    }
+}
+
+/// `HH:MM` in local time.
+fn clock(ts: u64) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ts as f64));
+    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+}
+
+/// The conversation panel for the active contact.
+#[component]
+pub fn ConversationPanel() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let view = session.chat_view;
+    let me = session.peer_id.get_value();
+    let contact = Memo::new(move |_| {
+        let active = view.active.get()?;
+        view.contacts
+            .with(|list| list.iter().find(|c| c.id == active).cloned())
+    });
+    let title = move || contact.get().map(|c| c.label()).unwrap_or_default();
+    let shown = RwSignal::new(PAGE);
+    // A new conversation starts with the latest page.
+    Effect::new(move |_| {
+        view.active.track();
+        shown.set(PAGE);
+    });
+    let hidden = Memo::new(move |_| view.messages.with(Vec::len).saturating_sub(shown.get()));
+    let visible = move || {
+        let skip = hidden.get();
+        view.messages.with(|all| all[skip..].to_vec())
+    };
+    let list_ref = NodeRef::<Div>::new();
+    // Keep the newest message in sight when messages arrive.
+    Effect::new(move |_| {
+        view.messages.with(Vec::len);
+        if let Some(el) = list_ref.get() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    });
+    let row = move |m: Message| {
+        let mine = m.author == me;
+        let status = move || delivery(m.seq, view.sent.get(), view.acked.get());
+        let author = if mine { "You".to_string() } else { title() };
+        view! {
+            <article class="msg" class:mine=mine aria-label=format!("Message from {author}")>
+                // Text, never HTML: Leptos renders this as a text node.
+                <p class="msg-text">{m.text.clone()}</p>
+                <footer class="msg-meta">
+                    <time>{clock(m.ts)}</time>
+                    <Show when=move || mine>
+                        <span class="delivery" data-status=status>{status}</span>
+                    </Show>
+                </footer>
+            </article>
+        }
+    };
+    view! {
+        <section class="card conversation" aria-label=move || format!("Conversation with {}", title())>
+            <header class="conversation-header">
+                <button
+                    type="button"
+                    class="back"
+                    aria-label="Back to contacts"
+                    on:click=move |_| {
+                        if let Some(chat) = session.chat() {
+                            chat.dispatch(ChatEvent::Open(None));
+                        }
+                    }
+                >
+                    "←"
+                </button>
+                <div>
+                    <h2>{title}</h2>
+                    <p class="hint">
+                        <span class="presence-text">
+                            {move || if contact.get().is_some_and(|c| c.online) { "Online, verified" } else { "Offline" }}
+                        </span>
+                        " · "
+                        <code>{move || contact.get().map(|c| c.id.to_string()).unwrap_or_default()}</code>
+                    </p>
+                </div>
+            </header>
+            <div class="messages" role="log" aria-label="Messages" node_ref=list_ref>
+                <Show when=move || { hidden.get() > 0 }>
+                    <button type="button" class="link-button" on:click=move |_| shown.update(|n| *n += PAGE)>
+                        {move || format!("Show earlier messages ({} more)", hidden.get())}
+                    </button>
+                </Show>
+                <For each=visible key=|m| m.id.clone() children=row />
+            </div>
+            <Composer />
+        </section>
+    }
+}
+
+/// The message box: Enter sends, Shift+Enter starts a new line.
+#[component]
+fn Composer() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let text = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let send = move || {
+        let (Some(chat), Some(peer)) = (session.chat(), session.chat_view.active.get_untracked())
+        else {
+            return;
+        };
+        match chat.send(&peer, &text.get_untracked()) {
+            Ok(()) => {
+                text.set(String::new());
+                error.set(None);
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+            ev.prevent_default();
+            send();
+        }
+    };
+    view! {
+        <form
+            class="composer"
+            on:submit=move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                send();
+            }
+        >
+            <label for="composer-text" class="visually-hidden">"Message"</label>
+            <textarea
+                id="composer-text"
+                rows="2"
+                placeholder="Write a message"
+                aria-describedby="composer-error"
+                on:keydown=on_key
+                bind:value=text
+            ></textarea>
+            <button type="submit" class="primary">"Send"</button>
+            <p id="composer-error" class="field-error" role="alert">{move || error.get()}</p>
+        </form>
+    }
+}

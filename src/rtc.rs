@@ -1,0 +1,201 @@
+//! The WebRTC adapter: an RTCPeerConnection with one reliable, ordered data channel, whose
+//! callbacks become [`RtcEvent`]s. It decides nothing; `chat` does.
+
+use gloo_events::EventListener;
+use js_sys::{Array, Reflect, Uint8Array};
+use peerchat_core::ice::IceServer;
+use serde_json::{Value, json};
+use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelEvent, RtcDataChannelInit,
+    RtcDataChannelType, RtcIceCandidateInit, RtcIceServer, RtcPeerConnection,
+    RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcSdpType, RtcSessionDescriptionInit,
+};
+
+/// Something a peer connection or its data channel reported.
+#[derive(Debug)]
+pub enum RtcEvent {
+    /// A local ICE candidate to trickle to the peer (PeerJS `candidate` object).
+    LocalCandidate(Value),
+    /// The answering side received the data channel.
+    DataChannel(RtcDataChannel),
+    /// The data channel opened.
+    ChannelOpen,
+    /// A frame arrived (binary or text, as bytes).
+    Frame(Vec<u8>),
+    /// The channel or connection closed or failed.
+    Closed(&'static str),
+}
+
+/// Callback receiving the events of one connection.
+pub type Emit = Rc<dyn Fn(RtcEvent)>;
+
+/// A new peer connection with these ICE servers.
+pub fn peer_connection(ice: &[IceServer]) -> Result<RtcPeerConnection, JsValue> {
+    let servers = Array::new();
+    for server in ice {
+        let s = RtcIceServer::new();
+        s.set_urls(&JsValue::from_str(&server.url));
+        if let (Some(u), Some(c)) = (&server.username, &server.credential) {
+            s.set_username(u);
+            s.set_credential(c);
+        }
+        servers.push(&s);
+    }
+    let config = RtcConfiguration::new();
+    config.set_ice_servers(&servers);
+    RtcPeerConnection::new_with_configuration(&config)
+}
+
+/// The dialing side's data channel: reliable and ordered, labelled with the connection id
+/// as the stock `peerjs` client does.
+pub fn data_channel(pc: &RtcPeerConnection, label: &str) -> RtcDataChannel {
+    let init = RtcDataChannelInit::new();
+    init.set_ordered(true);
+    pc.create_data_channel_with_data_channel_dict(label, &init)
+}
+
+/// Listens to the connection: local candidates, an incoming data channel, failure.
+pub fn listen_connection(pc: &RtcPeerConnection, emit: Emit) -> Vec<EventListener> {
+    let on_candidate = {
+        let emit = emit.clone();
+        EventListener::new(pc, "icecandidate", move |e| {
+            let Some(c) = e
+                .dyn_ref::<RtcPeerConnectionIceEvent>()
+                .and_then(|e| e.candidate())
+            else {
+                return;
+            };
+            emit(RtcEvent::LocalCandidate(json!({
+                "candidate": c.candidate(),
+                "sdpMid": c.sdp_mid(),
+                "sdpMLineIndex": c.sdp_m_line_index(),
+                // Not in web-sys's bindings; read the standard property directly.
+                "usernameFragment": Reflect::get(&c, &"usernameFragment".into()).ok().and_then(|v| v.as_string()),
+            })));
+        })
+    };
+    let on_channel = {
+        let emit = emit.clone();
+        EventListener::new(pc, "datachannel", move |e| {
+            if let Some(e) = e.dyn_ref::<RtcDataChannelEvent>() {
+                emit(RtcEvent::DataChannel(e.channel()));
+            }
+        })
+    };
+    let pc2 = pc.clone();
+    let on_state = EventListener::new(pc, "connectionstatechange", move |_| {
+        match pc2.connection_state() {
+            RtcPeerConnectionState::Failed => emit(RtcEvent::Closed("connection failed")),
+            RtcPeerConnectionState::Closed => emit(RtcEvent::Closed("connection closed")),
+            // `disconnected` may recover on its own; the channel's close event ends it if not.
+            _ => {}
+        }
+    });
+    vec![on_candidate, on_channel, on_state]
+}
+
+/// Listens to a data channel: open, frames, close.
+pub fn listen_channel(dc: &RtcDataChannel, emit: Emit) -> Vec<EventListener> {
+    dc.set_binary_type(RtcDataChannelType::Arraybuffer);
+    let on_open = {
+        let emit = emit.clone();
+        EventListener::new(dc, "open", move |_| emit(RtcEvent::ChannelOpen))
+    };
+    let on_message = {
+        let emit = emit.clone();
+        EventListener::new(dc, "message", move |e| {
+            let Some(data) = e.dyn_ref::<MessageEvent>().map(MessageEvent::data) else {
+                return;
+            };
+            let bytes = match data.as_string() {
+                Some(text) => text.into_bytes(),
+                None => Uint8Array::new(&data).to_vec(),
+            };
+            emit(RtcEvent::Frame(bytes));
+        })
+    };
+    let on_close = EventListener::new(dc, "close", move |_| {
+        emit(RtcEvent::Closed("channel closed"))
+    });
+    vec![on_open, on_message, on_close]
+}
+
+/// Creates the offer and sets it as local description; returns its SDP.
+pub async fn make_offer(pc: &RtcPeerConnection) -> Result<String, JsValue> {
+    let offer = JsFuture::from(pc.create_offer()).await?;
+    JsFuture::from(pc.set_local_description(offer.unchecked_ref())).await?;
+    local_sdp(pc).ok_or_else(|| JsValue::from_str("no local description"))
+}
+
+/// Sets the remote offer, creates the answer and sets it locally; returns the answer SDP.
+pub async fn accept_offer(pc: &RtcPeerConnection, sdp: &str) -> Result<String, JsValue> {
+    set_remote(pc, RtcSdpType::Offer, sdp).await?;
+    let answer = JsFuture::from(pc.create_answer()).await?;
+    JsFuture::from(pc.set_local_description(answer.unchecked_ref())).await?;
+    local_sdp(pc).ok_or_else(|| JsValue::from_str("no local description"))
+}
+
+/// Sets the remote description.
+pub async fn set_remote(
+    pc: &RtcPeerConnection,
+    kind: RtcSdpType,
+    sdp: &str,
+) -> Result<(), JsValue> {
+    let init = RtcSessionDescriptionInit::new(kind);
+    init.set_sdp(sdp);
+    JsFuture::from(pc.set_remote_description(&init))
+        .await
+        .map(drop)
+}
+
+/// Adds a remote candidate given as the PeerJS `candidate` object.
+pub async fn add_candidate(pc: &RtcPeerConnection, candidate: &Value) -> Result<(), JsValue> {
+    let text = candidate
+        .get("candidate")
+        .and_then(Value::as_str)
+        .ok_or("candidate without text")?;
+    let init = RtcIceCandidateInit::new(text);
+    init.set_sdp_mid(candidate.get("sdpMid").and_then(Value::as_str));
+    init.set_sdp_m_line_index(
+        candidate
+            .get("sdpMLineIndex")
+            .and_then(Value::as_u64)
+            .and_then(|n| u16::try_from(n).ok()),
+    );
+    if let Some(frag) = candidate.get("usernameFragment").and_then(Value::as_str) {
+        Reflect::set(&init, &"usernameFragment".into(), &frag.into())?;
+    }
+    JsFuture::from(pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init)))
+        .await
+        .map(drop)
+}
+
+/// The local SDP, once set.
+pub fn local_sdp(pc: &RtcPeerConnection) -> Option<String> {
+    pc.local_description().map(|d| d.sdp())
+}
+
+/// The remote SDP, once set.
+pub fn remote_sdp(pc: &RtcPeerConnection) -> Option<String> {
+    pc.remote_description().map(|d| d.sdp())
+}
+
+/// Sends one frame as a binary message (the PeerJS `json` serialization). False when the
+/// channel is not open.
+pub fn send(dc: &RtcDataChannel, bytes: &[u8]) -> bool {
+    dc.send_with_u8_array(bytes).is_ok()
+}
+
+/// A short description of a JS error, for logs.
+pub fn describe(err: &JsValue) -> String {
+    err.as_string()
+        .or_else(|| {
+            Reflect::get(err, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+        })
+        .unwrap_or_else(|| "unknown error".into())
+}
