@@ -119,6 +119,7 @@ impl Chat {
             return;
         }
         let conn = format!("dc_{}", hex(&crate::random::bytes::<8>()));
+        super::mark(&format!("peerchat:dial:{peer}"));
         let pc = match rtc::peer_connection(&self.ice) {
             Ok(pc) => pc,
             Err(e) => {
@@ -433,6 +434,7 @@ impl Chat {
         let Some(link) = self.links.get_mut(peer) else {
             return;
         };
+        super::mark(&format!("peerchat:verified:{peer}"));
         link.verified = true;
         link.timeout = None;
         link.handshake = None;

@@ -83,6 +83,7 @@ impl Chat {
         let conv = self.conversation(peer);
         conv.save_meta(peer);
         let acked = conv.counters.acked;
+        super::mark(&format!("peerchat:acked:{peer}:{acked}"));
         if self.view.active.get_untracked().as_ref() == Some(peer) {
             self.view.acked.try_set(acked);
         }
@@ -107,6 +108,7 @@ impl Chat {
             ));
             return;
         }
+        super::mark(&format!("peerchat:compose:{peer}:{}", message.seq));
         self.show(peer, message);
         if self.links.contains_key(peer) {
             self.pump(peer);

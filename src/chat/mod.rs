@@ -372,6 +372,14 @@ impl Chat {
     }
 }
 
+/// Records a User Timing mark (`performance.mark`), which the benchmark script reads to
+/// time connections and round trips from outside without touching the UI.
+fn mark(name: &str) {
+    if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
+        perf.mark(name).ok();
+    }
+}
+
 /// Whether the person can see the page now.
 fn page_visible() -> bool {
     web_sys::window()
