@@ -27,6 +27,10 @@ pub enum RtcEvent {
     Frame(Vec<u8>),
     /// The channel or connection closed or failed.
     Closed(&'static str),
+    /// The connection lost its network path; it may come back.
+    Disconnected,
+    /// The connection (again) has a working path.
+    Connected,
 }
 
 /// Callback receiving the events of one connection.
@@ -90,7 +94,9 @@ pub fn listen_connection(pc: &RtcPeerConnection, emit: Emit) -> Vec<EventListene
         match pc2.connection_state() {
             RtcPeerConnectionState::Failed => emit(RtcEvent::Closed("connection failed")),
             RtcPeerConnectionState::Closed => emit(RtcEvent::Closed("connection closed")),
-            // `disconnected` may recover on its own; the channel's close event ends it if not.
+            // `disconnected` may recover on its own: the chat engine gives it a grace period.
+            RtcPeerConnectionState::Disconnected => emit(RtcEvent::Disconnected),
+            RtcPeerConnectionState::Connected => emit(RtcEvent::Connected),
             _ => {}
         }
     });

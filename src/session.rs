@@ -71,7 +71,7 @@ struct Runtime {
     client: ClientSlot,
     keeper: Option<LeaseKeeper>,
     chat: Option<ChatEngine>,
-    _visibility: Option<EventListener>,
+    _page_listeners: Vec<EventListener>,
 }
 
 /// The app state and its intents. Cheap to copy: every field is a handle.
@@ -130,7 +130,7 @@ impl Session {
                 client: Rc::new(RefCell::new(None)),
                 keeper: None,
                 chat: None,
-                _visibility: None,
+                _page_listeners: Vec::new(),
             }),
         };
         session.start_chat(identity, boot.ice);
@@ -165,16 +165,22 @@ impl Session {
             }),
         };
         let engine = ChatEngine::new(identity, ports, self.chat_view, ice);
-        // Reading the open conversation again clears its unread count.
-        let visibility = web_sys::window().and_then(|w| w.document()).map(|doc| {
-            let engine = engine.clone();
-            EventListener::new(&doc, "visibilitychange", move |_| {
-                engine.dispatch(ChatEvent::Visible)
-            })
-        });
+        let mut listeners = Vec::new();
+        if let Some(window) = web_sys::window() {
+            // Leaving: close connections so peers see us go at once.
+            let on_hide = engine.clone();
+            listeners.push(EventListener::new(&window, "pagehide", move |_| on_hide.dispatch(ChatEvent::PageHidden)));
+            if let Some(doc) = window.document() {
+                // Reading the open conversation again clears its unread count.
+                let on_visible = engine.clone();
+                listeners.push(EventListener::new(&doc, "visibilitychange", move |_| {
+                    on_visible.dispatch(ChatEvent::Visible)
+                }));
+            }
+        }
         self.runtime.update_value(|rt| {
             rt.chat = Some(engine);
-            rt._visibility = visibility;
+            rt._page_listeners = listeners;
         });
     }
 

@@ -24,6 +24,10 @@ const MAX_EARLY_CANDIDATES: usize = 200;
 const MAX_QUEUED_CANDIDATES: usize = 100;
 /// Longest PeerJS connection id accepted.
 const MAX_CONN_ID: usize = 64;
+/// How long a connection may stay `disconnected` before it counts as gone. A peer whose
+/// page was killed sends no close; ICE consent checks notice within seconds, and this grace
+/// lets a brief network blip recover without a redial.
+const DISCONNECTED_GRACE_MS: u32 = 2_000;
 /// Longest SDP accepted.
 const MAX_SDP: usize = 32 * 1024;
 
@@ -57,6 +61,7 @@ pub struct Link {
     pub(super) limiter: PeerLimiter,
     listeners: Vec<EventListener>,
     timeout: Option<Timeout>,
+    stale: Option<Timeout>,
 }
 
 impl Drop for Link {
@@ -348,6 +353,20 @@ impl Chat {
             RtcEvent::ChannelOpen => self.start_handshake(peer),
             RtcEvent::Frame(bytes) => self.on_frame(peer, &bytes),
             RtcEvent::Closed(reason) => self.drop_link(peer, reason),
+            RtcEvent::Disconnected => {
+                let (weak, p, c) = (self.weak.clone(), peer.clone(), conn.to_string());
+                let link = self.links.get_mut(peer).expect("checked above");
+                link.stale = Some(Timeout::new(DISCONNECTED_GRACE_MS, move || {
+                    if let Some(shared) = weak.upgrade() {
+                        dispatch(&shared, ChatEvent::ConnectionLost { peer: p, conn: c });
+                    }
+                }));
+            }
+            RtcEvent::Connected => {
+                if let Some(link) = self.links.get_mut(peer) {
+                    link.stale = None;
+                }
+            }
         }
     }
 
@@ -467,6 +486,19 @@ impl Chat {
         self.drop_link(peer, "key changed");
     }
 
+    /// The page is going away: close every connection now, so peers see us leave at once
+    /// instead of waiting for their connection to time out.
+    pub(super) fn close_all(&mut self) {
+        let had_verified = self.links.values().any(|l| l.verified);
+        self.links.clear();
+        for contact in &mut self.contacts {
+            contact.redial = None;
+        }
+        if had_verified {
+            self.publish_contacts();
+        }
+    }
+
     /// Closes the connection with `peer` and plans the next dial if it is a contact.
     pub(super) fn drop_link(&mut self, peer: &PeerId, _reason: &str) {
         let Some(link) = self.links.remove(peer) else {
@@ -505,6 +537,7 @@ fn new_link(
         limiter: PeerLimiter::new(js_sys::Date::now()),
         listeners,
         timeout,
+        stale: None,
     }
 }
 

@@ -63,6 +63,15 @@ pub enum ChatEvent {
         /// What finished.
         step: links::Step,
     },
+    /// A connection stayed disconnected past its grace period.
+    ConnectionLost {
+        /// The peer.
+        peer: PeerId,
+        /// The connection id.
+        conn: String,
+    },
+    /// The page is being hidden or unloaded: close every connection.
+    PageHidden,
     /// A connection did not verify in time.
     ConnectTimeout {
         /// The peer.
@@ -213,6 +222,15 @@ impl Chat {
             ChatEvent::SignalingOffline => self.signaling_online = false,
             ChatEvent::Rtc { peer, conn, event } => self.on_rtc(&peer, &conn, event),
             ChatEvent::Negotiated { peer, conn, step } => self.on_negotiated(&peer, &conn, step),
+            ChatEvent::ConnectionLost { peer, conn } => {
+                if self.links.get(&peer).is_some_and(|l| l.conn == conn) {
+                    self.drop_link(&peer, "connection lost");
+                }
+            }
+            ChatEvent::PageHidden => {
+                self.signaling_online = false;
+                self.close_all();
+            }
             ChatEvent::ConnectTimeout { peer, conn } => {
                 if self
                     .links

@@ -1,6 +1,6 @@
 // One-to-one chat between separate browser contexts over real WebRTC, signaled by the
 // stock `peer` server on loopback.
-import { contact, expect, messages, person, say, shownTexts, startChat, status, test } from "./support";
+import { PeerServer, contact, expect, freePort, messages, person, say, shownTexts, startChat, status, test } from "./support";
 
 test("A and B chat both ways via an invite link; after both reload the history is intact", async ({ browser, appUrl }) => {
   const a = await person(browser, appUrl(), "Alice");
@@ -42,4 +42,109 @@ test("A and B chat both ways via an invite link; after both reload the history i
   await expect(contact(b, "Alice")).toHaveAccessibleName("Alice, online");
   await a.context.close();
   await bContext.close();
+});
+
+test("B is away while A writes three messages: B gets each once, in order, and A sees them delivered", async ({ browser, appUrl }) => {
+  const a = await person(browser, appUrl(), "Alice");
+  const b = await person(browser, appUrl(), "Bob");
+  await startChat(a.page, b.id);
+  await expect(contact(a.page, "Bob")).toHaveAccessibleName("Bob, online");
+  await expect(contact(b.page, "Alice")).toHaveAccessibleName(/^Alice, online/);
+
+  await b.page.close();
+  await expect(contact(a.page, "Bob")).toHaveAccessibleName("Bob, offline");
+  for (const text of ["one", "two", "three"]) await say(a.page, text);
+  const mine = messages(a.page).getByRole("article");
+  await expect(mine).toHaveCount(3);
+  for (const row of await mine.all()) await expect(row).toContainText("Sending");
+
+  // B comes back (same browser profile): it reconnects by itself and catches up.
+  const back = await b.context.newPage();
+  await back.goto(appUrl());
+  await expect(status(back)).toHaveText("Online");
+  await expect(contact(back, "Alice")).toHaveAccessibleName("Alice, online, 3 unread");
+  await contact(back, "Alice").click();
+  await expect(messages(back).getByRole("article")).toHaveCount(3);
+  expect(await shownTexts(back)).toEqual(["one", "two", "three"]);
+  for (const row of await mine.all()) await expect(row).toContainText("Delivered");
+  // Still exactly once after a reload of B.
+  await back.reload();
+  await contact(back, "Alice").click();
+  await expect(messages(back).getByRole("article")).toHaveCount(3);
+  expect(await shownTexts(back)).toEqual(["one", "two", "three"]);
+  await a.context.close();
+  await b.context.close();
+});
+
+test("both dial at the same moment: one conversation, no duplicates", async ({ browser, appUrl }) => {
+  const a = await person(browser, appUrl(), "Alice");
+  const b = await person(browser, appUrl(), "Bob");
+  await Promise.all([startChat(a.page, b.id), startChat(b.page, a.id)]);
+  await expect(contact(a.page, "Bob")).toHaveAccessibleName("Bob, online");
+  await expect(contact(b.page, "Alice")).toHaveAccessibleName("Alice, online");
+  // Both really dialed (the glare path ran).
+  for (const [page, other] of [[a.page, b.id], [b.page, a.id]] as const) {
+    const dials = await page.evaluate((id) => performance.getEntriesByName(`peerchat:dial:${id}`).length, other);
+    expect(dials).toBeGreaterThan(0);
+  }
+  await expect(a.page.getByRole("navigation", { name: "Contacts" }).getByRole("button")).toHaveCount(1);
+  await expect(b.page.getByRole("navigation", { name: "Contacts" }).getByRole("button")).toHaveCount(1);
+  await say(a.page, "from A");
+  await say(b.page, "from B");
+  for (const page of [a.page, b.page]) {
+    await expect(messages(page).getByRole("article")).toHaveCount(2);
+    expect((await shownTexts(page)).sort()).toEqual(["from A", "from B"]);
+  }
+  // Both show the same order.
+  expect(await shownTexts(a.page)).toEqual(await shownTexts(b.page));
+  await a.context.close();
+  await b.context.close();
+});
+
+test("markup in a message is shown as text and runs nothing", async ({ browser, appUrl }) => {
+  const a = await person(browser, appUrl(), "Alice");
+  const b = await person(browser, appUrl(), "Bob");
+  await startChat(a.page, b.id);
+  await expect(contact(a.page, "Bob")).toHaveAccessibleName("Bob, online");
+  const img = `<img src=x onerror="window.__xss=1">`;
+  const script = `<script>window.__xss=2</script>`;
+  await say(a.page, img);
+  await say(a.page, script);
+  await contact(b.page, "Alice").click();
+  await expect(messages(b.page).getByRole("article")).toHaveCount(2);
+  expect(await shownTexts(b.page)).toEqual([img, script]);
+  for (const page of [a.page, b.page]) {
+    await expect(messages(page).locator("img, script")).toHaveCount(0);
+    expect(await page.evaluate(() => (window as any).__xss)).toBeUndefined();
+  }
+  await a.context.close();
+  await b.context.close();
+});
+
+test("the data channel survives the signaling server going away mid-chat", async ({ browser, httpBase }) => {
+  const server = new PeerServer(await freePort());
+  await server.start();
+  try {
+    const url = `${httpBase}?signal=${encodeURIComponent(server.endpoint)}`;
+    const a = await person(browser, url, "Alice");
+    const b = await person(browser, url, "Bob");
+    await startChat(a.page, b.id);
+    await expect(contact(a.page, "Bob")).toHaveAccessibleName("Bob, online");
+    await contact(b.page, "Alice").click();
+
+    await server.stop();
+    await expect(status(a.page)).toContainText("Offline");
+    await expect(status(b.page)).toContainText("Offline");
+
+    await say(a.page, "still here?");
+    await expect(messages(b.page)).toContainText("still here?");
+    await say(b.page, "yes, peer to peer");
+    await expect(messages(a.page)).toContainText("yes, peer to peer");
+    await expect(messages(a.page).getByRole("article").first()).toContainText("Delivered");
+    await expect(contact(a.page, "Bob")).toHaveAccessibleName("Bob, online");
+    await a.context.close();
+    await b.context.close();
+  } finally {
+    await server.stop();
+  }
 });

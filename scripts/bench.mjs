@@ -1,0 +1,598 @@
+// Connection and round-trip benchmark: Peerchat against two baselines, on loopback, in
+// headless Debian Chromium, with a stock `peer` signaling server. Writes docs/BENCHMARKS.md.
+//
+//   (a) bare:   two RTCPeerConnections in one page, signaled in-page (no server);
+//   (b) peerjs: the stock `peerjs` client in two browser contexts, through the peer server;
+//   (c) peerchat: dist/index.html in two browser contexts, through the peer server, driven
+//       through its UI and timed with its User Timing marks (peerchat:dial/verified/compose/acked).
+//
+// Usage: node scripts/bench.mjs (after a release build; scripts/bench.sh builds first).
+// Knobs: BENCH_CONNECTS (default 5), BENCH_MESSAGES (default 50, spread over the connects).
+// This is not a test: scripts/test.sh never runs it.
+import { chromium } from "playwright-core";
+import { spawn, execFileSync } from "node:child_process";
+import { createServer as createHttpServer } from "node:http";
+import { createServer as createNetServer } from "node:net";
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { cpus, release, platform, totalmem } from "node:os";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { serve } from "./serve.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const DIST = resolve(root, "dist");
+const PEER_BIN = resolve(root, "node_modules/peer/dist/bin/peerjs.js");
+const PEERJS_JS = resolve(root, "node_modules/peerjs/dist/peerjs.min.js");
+const OUT = resolve(root, "docs/BENCHMARKS.md");
+const CHROMIUM = "/usr/bin/chromium";
+const PEER_PATH = "/peerchat";
+
+const CONNECTS = intEnv("BENCH_CONNECTS", 5, 1, 20);
+const MESSAGES = intEnv("BENCH_MESSAGES", 50, CONNECTS, 500);
+const PER_CONNECT = Math.ceil(MESSAGES / CONNECTS);
+const STEP_TIMEOUT = 30_000; // any single wait (page load, online, connect, one message)
+const TOTAL_TIMEOUT = 5 * 60_000; // the whole run, whatever happens
+
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--allow-loopback-in-peer-connection",
+  "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+];
+const CONTEXT_OPTIONS = { permissions: ["microphone", "camera"] };
+
+function intEnv(name, dflt, min, max) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer in ${min}..${max}`);
+  return n;
+}
+
+const log = (...a) => console.log("bench:", ...a);
+
+// ---------------------------------------------------------------------------------------
+// Servers and cleanup
+
+const cleanups = [];
+let cleaning;
+function cleanup() {
+  cleaning ??= (async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch {
+        /* best effort */
+      }
+    }
+  })();
+  return cleaning;
+}
+let peerProc;
+process.on("exit", () => {
+  if (peerProc && peerProc.exitCode === null) peerProc.kill("SIGKILL");
+});
+for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(sig, () => {
+    console.error(`bench: ${sig}, stopping`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+const watchdog = setTimeout(() => {
+  console.error(`bench: gave up after ${TOTAL_TIMEOUT / 1000} s`);
+  cleanup().finally(() => process.exit(2));
+}, TOTAL_TIMEOUT);
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createNetServer();
+    srv.once("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+async function startPeerServer() {
+  const port = await freePort();
+  const proc = spawn(process.execPath, [PEER_BIN, "--host", "127.0.0.1", "--port", String(port), "--path", PEER_PATH], {
+    stdio: "ignore",
+  });
+  peerProc = proc;
+  cleanups.push(async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once("exit", r));
+    proc.kill("SIGKILL");
+    await exited;
+  });
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`peer server exited with ${proc.exitCode}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}${PEER_PATH}`)).ok) return port;
+    } catch {
+      /* not up yet */
+    }
+    await sleep(100);
+  }
+  throw new Error(`peer server on ${port} did not start`);
+}
+
+function listen(server) {
+  cleanups.push(() => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }));
+  return `http://127.0.0.1:${server.address().port}/`;
+}
+
+/** A page for the baselines (same http origin rules as Peerchat), with the peerjs UMD bundle. */
+async function startBaselineServer() {
+  const peerjs = readFileSync(PEERJS_JS);
+  const html = '<!doctype html><meta charset="utf-8"><title>bench</title><script src="/peerjs.min.js"></script>';
+  const server = createHttpServer((req, res) => {
+    const path = new URL(req.url, "http://x").pathname;
+    if (path === "/") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html);
+    } else if (path === "/peerjs.min.js") {
+      res.writeHead(200, { "content-type": "text/javascript" }).end(peerjs);
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  return listen(server);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------
+// Statistics
+
+function sorted(xs) {
+  return [...xs].sort((a, b) => a - b);
+}
+function median(xs) {
+  const s = sorted(xs);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+/** Nearest-rank percentile. */
+function pct(xs, p) {
+  const s = sorted(xs);
+  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)];
+}
+const fmt = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const ratio = (a, b) => (b > 0 ? `${(a / b).toFixed(1)}×` : "n/a");
+
+// ---------------------------------------------------------------------------------------
+// (a) bare RTCPeerConnections in one page
+
+async function benchBare(browser, baseUrl) {
+  const context = await browser.newContext(CONTEXT_OPTIONS);
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT);
+  await page.goto(baseUrl);
+  const connect = [];
+  const rtt = [];
+  for (let i = 0; i < CONNECTS; i++) {
+    const r = await page.evaluate(
+      async ({ messages, timeout }) => {
+        const deadline = (what) =>
+          new Promise((_, fail) => setTimeout(() => fail(new Error(`bare: timed out: ${what}`)), timeout));
+        const a = new RTCPeerConnection({ iceServers: [] });
+        const b = new RTCPeerConnection({ iceServers: [] });
+        try {
+          a.onicecandidate = (e) => e.candidate && b.addIceCandidate(e.candidate);
+          b.onicecandidate = (e) => e.candidate && a.addIceCandidate(e.candidate);
+          b.ondatachannel = (e) => {
+            const ch = e.channel;
+            ch.binaryType = "arraybuffer";
+            ch.onmessage = (m) => ch.send(m.data); // echo
+          };
+          const t0 = performance.now();
+          const dc = a.createDataChannel("dc_bench", { ordered: true });
+          dc.binaryType = "arraybuffer";
+          const opened = new Promise((ok) => (dc.onopen = ok));
+          const offer = await a.createOffer();
+          await a.setLocalDescription(offer);
+          await b.setRemoteDescription(offer);
+          const answer = await b.createAnswer();
+          await b.setLocalDescription(answer);
+          await a.setRemoteDescription(answer);
+          await Promise.race([opened, deadline("data channel open")]);
+          const connectMs = performance.now() - t0;
+          const enc = new TextEncoder();
+          const rtts = [];
+          for (let seq = 1; seq <= messages; seq++) {
+            const frame = enc.encode(
+              JSON.stringify({ t: "msg", id: "bench" + seq, seq, lc: seq, ts: Date.now(), text: `bench message ${seq}` }),
+            );
+            const back = new Promise((ok) => (dc.onmessage = ok));
+            const s = performance.now();
+            dc.send(frame);
+            await Promise.race([back, deadline(`echo ${seq}`)]);
+            rtts.push(performance.now() - s);
+          }
+          return { connectMs, rtts };
+        } finally {
+          a.close();
+          b.close();
+        }
+      },
+      { messages: PER_CONNECT, timeout: STEP_TIMEOUT },
+    );
+    connect.push(r.connectMs);
+    rtt.push(...r.rtts);
+    log(`bare     connect ${i + 1}/${CONNECTS}: ${fmt(r.connectMs)} ms`);
+  }
+  await context.close();
+  return { connect, rtt: rtt.slice(0, MESSAGES) };
+}
+
+// ---------------------------------------------------------------------------------------
+// (b) the stock peerjs client in two contexts through the peer server
+
+async function peerjsPage(browser, baseUrl, peerPort, id, echo) {
+  const context = await browser.newContext(CONTEXT_OPTIONS);
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT);
+  await page.goto(baseUrl);
+  await page.evaluate(
+    ({ port, path, id, echo, timeout }) =>
+      new Promise((ok, fail) => {
+        if (!window.peerjs?.Peer) return fail(new Error("peerjs global missing"));
+        const peer = new window.peerjs.Peer(id, {
+          host: "127.0.0.1",
+          port,
+          path,
+          secure: false,
+          key: "peerjs",
+          debug: 0,
+          config: { iceServers: [] },
+        });
+        window.benchPeer = peer;
+        if (echo) {
+          peer.on("connection", (conn) => conn.on("data", (d) => conn.send(d)));
+        }
+        const timer = setTimeout(() => fail(new Error(`peerjs ${id}: not open in time`)), timeout);
+        peer.on("open", () => (clearTimeout(timer), ok()));
+        peer.on("error", (e) => (clearTimeout(timer), fail(new Error(`peerjs ${id}: ${e.type}: ${e.message}`))));
+      }),
+    { port: peerPort, path: PEER_PATH, id, echo, timeout: STEP_TIMEOUT },
+  );
+  return { context, page };
+}
+
+async function benchPeerjs(browser, baseUrl, peerPort) {
+  const connect = [];
+  const rtt = [];
+  for (let i = 0; i < CONNECTS; i++) {
+    const tag = `${Date.now().toString(36)}${i}`;
+    const a = await peerjsPage(browser, baseUrl, peerPort, `bench-a-${tag}`, false);
+    const b = await peerjsPage(browser, baseUrl, peerPort, `bench-b-${tag}`, true);
+    try {
+      const r = await a.page.evaluate(
+        async ({ dst, messages, timeout }) => {
+          const deadline = (what) =>
+            new Promise((_, fail) => setTimeout(() => fail(new Error(`peerjs: timed out: ${what}`)), timeout));
+          const t0 = performance.now();
+          const conn = window.benchPeer.connect(dst, { serialization: "json", reliable: true });
+          await Promise.race([new Promise((ok) => conn.on("open", ok)), deadline("connection open")]);
+          const connectMs = performance.now() - t0;
+          let onData = () => {};
+          conn.on("data", (d) => onData(d));
+          const rtts = [];
+          for (let seq = 1; seq <= messages; seq++) {
+            const frame = { t: "msg", id: "bench" + seq, seq, lc: seq, ts: Date.now(), text: `bench message ${seq}` };
+            const back = new Promise((ok) => (onData = ok));
+            const s = performance.now();
+            conn.send(frame);
+            const echoed = await Promise.race([back, deadline(`echo ${seq}`)]);
+            rtts.push(performance.now() - s);
+            if (echoed?.seq !== seq) throw new Error(`peerjs: echo ${seq} came back as ${JSON.stringify(echoed)}`);
+          }
+          conn.close();
+          return { connectMs, rtts };
+        },
+        { dst: `bench-b-${tag}`, messages: PER_CONNECT, timeout: STEP_TIMEOUT },
+      );
+      connect.push(r.connectMs);
+      rtt.push(...r.rtts);
+      log(`peerjs   connect ${i + 1}/${CONNECTS}: ${fmt(r.connectMs)} ms`);
+    } finally {
+      await a.context.close();
+      await b.context.close();
+    }
+  }
+  return { connect, rtt: rtt.slice(0, MESSAGES) };
+}
+
+// ---------------------------------------------------------------------------------------
+// (c) Peerchat, through its UI, timed by its own User Timing marks
+
+class PeerchatMisbehaved extends Error {}
+
+async function marks(page) {
+  return page.evaluate(() => performance.getEntriesByType("mark").map((m) => ({ name: m.name, t: m.startTime })));
+}
+
+async function describe(page) {
+  try {
+    const status = await page.getByRole("status", { name: "Connection status" }).textContent({ timeout: 1000 });
+    const ms = await marks(page);
+    return `status ${JSON.stringify(status?.trim())}; marks ${JSON.stringify(ms.map((m) => `${m.name}@${m.t.toFixed(1)}`))}`;
+  } catch (e) {
+    return `(could not read the page: ${e.message})`;
+  }
+}
+
+/** Polls `read()` until `done(value)`, at most `timeout` ms. */
+async function until(read, done, timeout, what) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    last = await read();
+    if (done(last)) return last;
+    await sleep(25);
+  }
+  throw new PeerchatMisbehaved(`${what}: not reached within ${timeout} ms (last seen: ${JSON.stringify(last)})`);
+}
+
+async function peerchatPerson(browser, url, name) {
+  const context = await browser.newContext(CONTEXT_OPTIONS);
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT);
+  await page.goto(url);
+  await page.getByRole("textbox", { name: "Your name" }).fill(name);
+  await page.getByRole("button", { name: "Start chatting" }).click();
+  const status = page.getByRole("status", { name: "Connection status" });
+  await until(async () => (await status.textContent())?.trim(), (s) => s === "Online", STEP_TIMEOUT, `${name}: status "Online"`);
+  const id = (await page.getByLabel("Your Peerchat ID").textContent())?.trim() ?? "";
+  if (!/^pc-[a-z2-7]{20}$/.test(id)) throw new PeerchatMisbehaved(`${name}: unexpected Peerchat ID ${JSON.stringify(id)}`);
+  return { context, page, id };
+}
+
+async function benchPeerchat(browser, appUrl) {
+  const connect = [];
+  const rtt = [];
+  const redials = [];
+  for (let i = 0; i < CONNECTS; i++) {
+    const a = await peerchatPerson(browser, appUrl, "Alice");
+    const b = await peerchatPerson(browser, appUrl, "Bob");
+    try {
+      await a.page.getByRole("textbox", { name: "Friend's ID" }).fill(b.id);
+      await a.page.getByRole("button", { name: "Start chat" }).click();
+      const dialName = `peerchat:dial:${b.id}`;
+      const verifiedName = `peerchat:verified:${b.id}`;
+      let ms;
+      try {
+        ms = await until(() => marks(a.page), (ms) => ms.some((m) => m.name === verifiedName), STEP_TIMEOUT, `A: mark ${verifiedName}`);
+      } catch (e) {
+        throw new PeerchatMisbehaved(`connect ${i + 1}: ${e.message}\n  A: ${await describe(a.page)}\n  B: ${await describe(b.page)}`);
+      }
+      const dials = ms.filter((m) => m.name === dialName);
+      const verified = ms.find((m) => m.name === verifiedName);
+      if (dials.length === 0 || dials[0].t > verified.t) {
+        throw new PeerchatMisbehaved(`connect ${i + 1}: no ${dialName} mark before ${verifiedName}\n  A: ${await describe(a.page)}`);
+      }
+      const connectMs = verified.t - dials[0].t;
+      connect.push(connectMs);
+      redials.push(dials.length - 1);
+      log(`peerchat connect ${i + 1}/${CONNECTS}: ${fmt(connectMs)} ms${dials.length > 1 ? ` (${dials.length} dials)` : ""}`);
+
+      const box = a.page.getByRole("textbox", { name: "Message" });
+      const composed = new Set(ms.filter((m) => m.name.startsWith(`peerchat:compose:${b.id}:`)).map((m) => m.name));
+      for (let k = 0; k < PER_CONNECT; k++) {
+        await box.fill(`bench message ${k + 1}`);
+        await box.press("Enter");
+        const prefix = `peerchat:compose:${b.id}:`;
+        const ackPrefix = `peerchat:acked:${b.id}:`;
+        let found;
+        try {
+          found = await until(
+            async () => {
+              const all = await marks(a.page);
+              const compose = all.find((m) => m.name.startsWith(prefix) && !composed.has(m.name));
+              if (!compose) return { all: all.length };
+              const seq = Number(compose.name.slice(prefix.length));
+              const acked = all.find(
+                (m) => m.name.startsWith(ackPrefix) && m.t >= compose.t && Number(m.name.slice(ackPrefix.length)) >= seq,
+              );
+              return { compose, seq, acked };
+            },
+            (r) => r.acked,
+            STEP_TIMEOUT,
+            `A: compose and ack marks for message ${k + 1}`,
+          );
+        } catch (e) {
+          throw new PeerchatMisbehaved(`connect ${i + 1}, message ${k + 1}: ${e.message}\n  A: ${await describe(a.page)}`);
+        }
+        composed.add(found.compose.name);
+        rtt.push(found.acked.t - found.compose.t);
+      }
+    } finally {
+      await a.context.close();
+      await b.context.close();
+    }
+  }
+  return { connect, rtt: rtt.slice(0, MESSAGES), redials };
+}
+
+// ---------------------------------------------------------------------------------------
+// Report
+
+function machineInfo(browserVersion) {
+  let nproc = "?";
+  try {
+    nproc = execFileSync("nproc", { encoding: "utf8" }).trim();
+  } catch {
+    /* leave unknown */
+  }
+  const pkg = (name) => {
+    try {
+      return JSON.parse(readFileSync(resolve(root, "node_modules", name, "package.json"), "utf8")).version;
+    } catch {
+      return "?";
+    }
+  };
+  let commit = "?";
+  try {
+    commit = execFileSync("git", ["-C", root, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+  } catch {
+    /* not a git tree */
+  }
+  return {
+    nproc,
+    cpu: cpus()[0]?.model?.trim() ?? "?",
+    mem: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
+    os: `${platform()} ${release()}`,
+    chromium: browserVersion,
+    node: process.version,
+    playwright: pkg("playwright-core"),
+    peer: pkg("peer"),
+    peerjs: pkg("peerjs"),
+    commit,
+  };
+}
+
+function report(results, info, started) {
+  const { bare, peerjs, peerchat } = results;
+  const rows = [
+    ["bare RTCPeerConnection", bare],
+    [`stock peerjs ${info.peerjs}`, peerjs],
+    ["Peerchat", peerchat],
+  ];
+  const connectTable = rows
+    .map(([n, r]) => `| ${n} | ${fmt(median(r.connect))} | ${fmt(Math.min(...r.connect))} | ${fmt(Math.max(...r.connect))} | ${r.connect.length} |`)
+    .join("\n");
+  const rttTable = rows
+    .map(([n, r]) => `| ${n} | ${fmt(median(r.rtt))} | ${fmt(pct(r.rtt, 95))} | ${fmt(Math.min(...r.rtt))} | ${fmt(Math.max(...r.rtt))} | ${r.rtt.length} |`)
+    .join("\n");
+  const m = (r, k) => median(r[k]);
+  const ratioTable = [
+    ["connect, median", m(peerchat, "connect"), m(bare, "connect"), m(peerjs, "connect")],
+    ["round trip, median", m(peerchat, "rtt"), m(bare, "rtt"), m(peerjs, "rtt")],
+    ["round trip, p95", pct(peerchat.rtt, 95), pct(bare.rtt, 95), pct(peerjs.rtt, 95)],
+  ]
+    .map(([n, pc, b, p]) => `| ${n} | ${ratio(pc, b)} | ${ratio(pc, p)} |`)
+    .join("\n");
+  const redials = peerchat.redials.reduce((a, b) => a + b, 0);
+
+  return `# Benchmarks
+
+Connection set-up time and message round trip of Peerchat against two baselines, on
+loopback, in headless Chromium. Generated by \`node scripts/bench.mjs\` (or
+\`bash scripts/bench.sh\`, which builds first); every figure below is from the run of
+${started.toISOString().slice(0, 16).replace("T", " ")} UTC. Not a test: \`scripts/test.sh\` does not run it.
+
+## Connect time (ms)
+
+| | median | min | max | connects |
+| --- | ---: | ---: | ---: | ---: |
+${connectTable}
+
+## Round trip (ms)
+
+| | median | p95 | min | max | messages |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${rttTable}
+
+## Ratios
+
+| | Peerchat / bare | Peerchat / peerjs |
+| --- | ---: | ---: |
+${ratioTable}
+
+Peerchat redials during the connects: ${redials} (the connect time runs from the first dial).
+
+## Machine
+
+| | |
+| --- | --- |
+| date | ${started.toISOString()} |
+| nproc | ${info.nproc} |
+| CPU | ${info.cpu} |
+| memory | ${info.mem} |
+| OS | ${info.os} |
+| Chromium | ${info.chromium} (\`${CHROMIUM}\`, headless) |
+| Node | ${info.node} |
+| playwright-core | ${info.playwright} |
+| peer (server) / peerjs (client) | ${info.peer} / ${info.peerjs} |
+| Peerchat commit | ${info.commit} (\`dist/index.html\`) |
+
+## How measured
+
+- One Chromium (${CHROMIUM}) with the browser tests' flags (\`--allow-loopback-in-peer-connection\`,
+  all host names but 127.0.0.1 unresolvable, …); every browser context is granted
+  \`microphone\` and \`camera\` so WebRTC gathers real loopback host candidates. A stock
+  \`peer\` ${info.peer} server runs on 127.0.0.1 with path \`${PEER_PATH}\`. Everything is on one
+  machine, so these are the costs of the software, not of a network.
+- ${CONNECTS} connects per system and ${MESSAGES} round trips in all (${PER_CONNECT} per
+  connection), sent one at a time: the next message leaves only after the previous one came
+  back. Times are \`performance.now()\`/User Timing in the dialing page; medians of an even
+  count average the two middle values; p95 is nearest-rank.
+- **bare**: two \`RTCPeerConnection\`s (\`iceServers: []\`) in one page, offer/answer and
+  trickled candidates passed directly in JavaScript. Connect = \`createDataChannel\` +
+  \`createOffer\` until the offerer's channel fires \`open\`. Round trip = a ~80-byte JSON
+  frame (as an ArrayBuffer) sent and echoed back unchanged by the other side.
+- **peerjs**: \`peerjs.min.js\` (global \`peerjs.Peer\`) in two browser contexts, both
+  registered with the peer server (\`iceServers: []\`), fresh contexts for every connect.
+  Connect = \`peer.connect(id, {serialization: "json", reliable: true})\` until the
+  connection's \`open\`. Round trip = a JSON object of the same shape sent with
+  \`conn.send\` and echoed back by the other side's \`data\` handler.
+- **Peerchat**: \`dist/index.html\` served over http from 127.0.0.1 with
+  \`?signal=ws://127.0.0.1:<port>${PEER_PATH}\`, in two fresh browser contexts for every
+  connect (so two new identities each time), driven through the UI: name, **Start chatting**,
+  wait for **Online**; A pastes B's ID into **Friend's ID** and presses **Start chat**.
+  Connect = A's mark \`peerchat:dial:<B>\` to \`peerchat:verified:<B>\`: WebRTC set-up through
+  the signaling server plus the Ed25519 \`hello\`/\`proof\` handshake (section 5.1 of
+  \`docs/PROTOCOL.md\`). Peerchat uses its default ICE configuration (a STUN server that
+  cannot be reached here; host candidates carry the connection). Round trip = A types in
+  **Message** and presses Enter; from mark \`peerchat:compose:<B>:<seq>\` to the first
+  \`peerchat:acked:<B>:<n>\` with n ≥ seq. The compose mark is set once A has stored the
+  message; the span covers A showing, framing and sending it, B validating, storing and
+  showing it and sending \`ack\`, and A processing the ack and storing its counters. The
+  baselines' round trips do none of that storage, validation and rendering work.
+- Timestamps come from \`performance.now()\`/User Timing, which Chromium coarsens to 0.1 ms
+  in pages that are not cross-origin isolated, so sub-millisecond figures are ±0.1 ms.
+`;
+}
+
+// ---------------------------------------------------------------------------------------
+
+async function main() {
+  if (!existsSync(resolve(DIST, "index.html"))) throw new Error("dist/index.html is missing: build first (bash scripts/build.sh)");
+  const started = new Date();
+  const peerPort = await startPeerServer();
+  const appBase = listen(await serve(DIST, 0));
+  const baseUrl = await startBaselineServer();
+  const appUrl = `${appBase}?${new URLSearchParams({ signal: `ws://127.0.0.1:${peerPort}${PEER_PATH}` })}`;
+  log(`peer server on ${peerPort}, app at ${appUrl}`);
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  cleanups.push(() => browser.close());
+  const info = machineInfo(browser.version());
+
+  const bare = await benchBare(browser, baseUrl);
+  const peerjs = await benchPeerjs(browser, baseUrl, peerPort);
+  const peerchat = await benchPeerchat(browser, appUrl);
+
+  const text = report({ bare, peerjs, peerchat }, info, started);
+  writeFileSync(OUT, text);
+  log(`wrote ${OUT}`);
+  console.log(text.split("## Machine")[0]);
+}
+
+try {
+  await main();
+} catch (e) {
+  console.error(e instanceof PeerchatMisbehaved ? `bench: Peerchat misbehaved: ${e.message}` : e);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+  clearTimeout(watchdog);
+}
