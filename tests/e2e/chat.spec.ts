@@ -1,6 +1,7 @@
 // One-to-one chat between separate browser contexts over real WebRTC, signaled by the
 // stock `peer` server on loopback.
 import { PeerServer, contact, expect, freePort, messages, person, say, shownTexts, startChat, status, test } from "./support";
+import { HijackingRelay } from "./relay";
 
 test("A and B chat both ways via an invite link; after both reload the history is intact", async ({ browser, appUrl }) => {
   const a = await person(browser, appUrl(), "Alice");
@@ -146,5 +147,36 @@ test("the data channel survives the signaling server going away mid-chat", async
     await b.context.close();
   } finally {
     await server.stop();
+  }
+});
+
+test("impersonation: a relay hands A's offer for B to M, who answers; A refuses and warns, M receives nothing", async ({ browser, httpBase, peer }) => {
+  const direct = `${httpBase}?signal=${encodeURIComponent(peer.endpoint)}`;
+  const b = await person(browser, direct, "Bob");
+  const m = await person(browser, direct, "Mallory");
+  const relayPort = await freePort();
+  const relay = new HijackingRelay(peer.port, b.id, m.id);
+  await relay.start(relayPort);
+  try {
+    const a = await person(browser, `${httpBase}?signal=${encodeURIComponent(`ws://127.0.0.1:${relayPort}${peer.path}`)}`, "Alice");
+    await startChat(a.page, b.id);
+    await say(a.page, "secret for Bob only");
+
+    const warning = a.page.getByRole("alert").filter({ hasText: `a connection claiming to be ${b.id} was refused` });
+    await expect(warning).toBeVisible();
+    await expect(messages(a.page).getByRole("article")).toContainText("Sending");
+    await expect(contact(a.page, b.id)).toHaveAccessibleName(`${b.id}, offline`);
+    // M got as far as the handshake and no further: no contact, no message.
+    const mDials = await m.page.evaluate(() => performance.getEntriesByType("mark").map((e) => e.name));
+    expect(mDials.some((n) => n.startsWith("peerchat:verified:"))).toBe(false);
+    await expect(m.page.getByText("No contacts yet.")).toBeVisible();
+    await expect(m.page.getByText("secret for Bob only")).toHaveCount(0);
+    // B never heard of it either.
+    await expect(b.page.getByText("No contacts yet.")).toBeVisible();
+    await a.context.close();
+  } finally {
+    await relay.stop();
+    await b.context.close();
+    await m.context.close();
   }
 });
