@@ -169,7 +169,9 @@ impl Session {
         if let Some(window) = web_sys::window() {
             // Leaving: close connections so peers see us go at once.
             let on_hide = engine.clone();
-            listeners.push(EventListener::new(&window, "pagehide", move |_| on_hide.dispatch(ChatEvent::PageHidden)));
+            listeners.push(EventListener::new(&window, "pagehide", move |_| {
+                on_hide.dispatch(ChatEvent::PageHidden)
+            }));
             if let Some(doc) = window.document() {
                 // Reading the open conversation again clears its unread count.
                 let on_visible = engine.clone();

@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use peerchat_core::chat::conversation::keep_my_dial;
 use peerchat_core::chat::handshake::{Handshake, HandshakeError, Verified};
 use peerchat_core::chat::limits::{PeerLimiter, Verdict};
-use peerchat_core::chat::wire::{Bytes32, Frame};
+use peerchat_core::chat::wire::{Bytes32, Frame, is_peerjs_close};
 use peerchat_core::identity::PeerId;
 use peerchat_core::signaling::{ClientMessage, RelayKind, RemoteId, ServerMessage};
 use serde_json::{Value, json};
@@ -406,6 +406,9 @@ impl Chat {
         };
         if link.limiter.on_frame(js_sys::Date::now()) == Verdict::Disconnect {
             return self.drop_link(peer, "flooding");
+        }
+        if is_peerjs_close(bytes) {
+            return self.drop_link(peer, "closed by peer");
         }
         let frame = match Frame::parse(bytes) {
             Ok(frame) => frame,

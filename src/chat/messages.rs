@@ -24,8 +24,11 @@ impl Chat {
                 if self.conversation(peer).counters.on_ack(have) {
                     self.after_ack(peer);
                 }
+                // Never beyond what exists: a peer claiming more must not make my future
+                // messages look sent.
+                let last = self.conversation(peer).counters.next_seq - 1;
                 if let Some(link) = self.links.get_mut(peer) {
-                    link.sent_upto = have;
+                    link.sent_upto = have.min(last);
                 }
                 self.pump(peer);
             }

@@ -175,6 +175,23 @@ impl Frame {
     }
 }
 
+/// Whether a frame is the stock `peerjs` client's graceful close,
+/// `{"__peerData":{"type":"close"}}` (sent by `conn.close({flush: true})`).
+pub fn is_peerjs_close(bytes: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Close {
+        #[serde(rename = "__peerData")]
+        peer_data: CloseType,
+    }
+    #[derive(Deserialize)]
+    struct CloseType {
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    bytes.len() <= 64
+        && serde_json::from_slice::<Close>(bytes).is_ok_and(|c| c.peer_data.kind == "close")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +237,13 @@ mod tests {
             assert_eq!(String::from_utf8(frame.encode()).unwrap(), text);
             assert_eq!(Frame::parse(text.as_bytes()).unwrap(), frame);
         }
+    }
+
+    #[test]
+    fn recognises_the_peerjs_close_frame() {
+        assert!(is_peerjs_close(br#"{"__peerData":{"type":"close"}}"#));
+        assert!(!is_peerjs_close(br#"{"__peerData":{"type":"open"}}"#));
+        assert!(!is_peerjs_close(br#"{"t":"ack","upto":1}"#));
     }
 
     #[test]
