@@ -49,6 +49,11 @@ impl Chat {
             self.view.active.get_untracked().as_ref() == Some(peer) && super::page_visible();
         let conv = self.conversation(peer);
         let reply = match conv.counters.receive(peer, wire) {
+            // A new sequence number reusing a stored id: the number is taken (so the
+            // sender can go on), the message is not stored a second time.
+            Received::New(message) if conv.history.contains_id(&message.id) => Frame::Ack {
+                upto: conv.counters.have,
+            },
             Received::New(message) => {
                 if let Err(e) = conv.append(&me, message.clone()) {
                     // Not stored, so not acknowledged: the peer sends it again later.

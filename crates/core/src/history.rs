@@ -13,6 +13,7 @@ use crate::identity::PeerId;
 use crate::name::DisplayName;
 use crate::storage::{self, DecodeError, Loaded, Record, Versioned};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 
 /// Messages per segment.
 pub const SEGMENT_LEN: usize = 200;
@@ -93,6 +94,8 @@ pub struct History {
     last_segment: usize,
     /// Messages already in that segment (the tail of `messages`).
     last_len: usize,
+    /// Ids of all messages, for de-duplication by id.
+    ids: HashSet<String>,
 }
 
 fn message_valid(m: &Message, me: &PeerId, peer: &PeerId) -> bool {
@@ -112,6 +115,7 @@ impl History {
             messages: Vec::new(),
             last_segment: 0,
             last_len: 0,
+            ids: HashSet::new(),
         }
     }
 
@@ -136,6 +140,7 @@ impl History {
                 {
                     history.last_segment = n;
                     history.last_len = seg.m.len();
+                    history.ids.extend(seg.m.iter().map(|m| m.id.clone()));
                     history.messages.extend(seg.m);
                 }
                 Ok(_) => damaged.push(Damaged {
@@ -169,6 +174,7 @@ impl History {
             self.last_segment += 1;
             self.last_len = 0;
         }
+        self.ids.insert(message.id.clone());
         self.messages.push(message);
         self.last_len += 1;
         let tail = self.messages[self.messages.len() - self.last_len..].to_vec();
@@ -179,9 +185,15 @@ impl History {
         (segment_key(&self.peer, self.last_segment), text)
     }
 
+    /// Whether a message with this id is already stored.
+    pub fn contains_id(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+
     /// Undoes the last append (when the write failed), keeping memory and storage in step.
     pub fn undo_append(&mut self) -> Option<Message> {
         let m = self.messages.pop()?;
+        self.ids.remove(&m.id);
         self.last_len = self.last_len.saturating_sub(1);
         Some(m)
     }
@@ -336,6 +348,21 @@ mod tests {
         });
         assert!(h.messages.is_empty());
         assert_eq!(damaged.len(), 1);
+    }
+
+    #[test]
+    fn knows_its_ids_across_reload_and_undo() {
+        let (me, peer) = ids();
+        let store = RefCell::new(HashMap::<String, String>::new());
+        let mut h = History::new(peer.clone());
+        let (k, t) = h.append(msg(&me, 1));
+        store.borrow_mut().insert(k, t);
+        h.append(msg(&me, 2));
+        assert!(h.contains_id("m2"));
+        h.undo_append();
+        assert!(!h.contains_id("m2"));
+        let (loaded, _) = History::load(&me, &peer, |k| store.borrow().get(k).cloned());
+        assert!(loaded.contains_id("m1") && !loaded.contains_id("m2"));
     }
 
     #[test]
