@@ -16,5 +16,6 @@ pub mod ice;
 pub mod identity;
 pub mod lease;
 pub mod name;
+pub mod room;
 pub mod signaling;
 pub mod storage;

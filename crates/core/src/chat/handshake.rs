@@ -82,6 +82,24 @@ pub enum HandshakeError {
     Unexpected,
 }
 
+/// What binds a verified connection: both ids, both fingerprints, both nonces, from this
+/// side's point of view. Room proofs are computed over it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// My id.
+    pub me: PeerId,
+    /// The peer's id.
+    pub peer: PeerId,
+    /// Fingerprints in my local SDP.
+    pub local_fingerprint: String,
+    /// Fingerprints in my remote SDP.
+    pub remote_fingerprint: String,
+    /// My nonce.
+    pub my_nonce: [u8; 32],
+    /// The peer's nonce.
+    pub their_nonce: [u8; 32],
+}
+
 /// What a successful handshake established.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
@@ -91,6 +109,8 @@ pub struct Verified {
     pub key: VerifyingKey,
     /// The display name it announced.
     pub name: DisplayName,
+    /// The connection binding, for room proofs.
+    pub binding: Binding,
 }
 
 struct TheirHello {
@@ -215,6 +235,14 @@ impl Handshake {
             id: self.expected.clone(),
             key: theirs.key,
             name: theirs.name.clone(),
+            binding: Binding {
+                me: self.me.clone(),
+                peer: self.expected.clone(),
+                local_fingerprint: self.local_fingerprint.clone(),
+                remote_fingerprint: self.remote_fingerprint.clone(),
+                my_nonce: self.my_nonce,
+                their_nonce: theirs.nonce,
+            },
         })
     }
 }

@@ -1,0 +1,63 @@
+//! Rooms: group chat in a full mesh.
+//!
+//! A room is an id, a 32-byte secret and a name. Knowing the secret is membership: a joiner
+//! proves it on each connection with an HMAC bound to that connection ([`proof`]). Every room
+//! message is signed by its author ([`message`]), so any member can pass it on and nobody can
+//! forge or alter another member's message. Each member's messages are numbered 1, 2, 3, ...;
+//! members exchange what they hold as a version vector and send each other exactly what is
+//! missing ([`log`]).
+
+pub mod invite;
+pub mod log;
+pub mod message;
+pub mod proof;
+
+use data_encoding::BASE32_NOPAD;
+use std::fmt;
+
+/// A room id: 26 characters of lowercase base32 (128 random bits).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, serde::Serialize)]
+#[serde(transparent)]
+pub struct RoomId(String);
+
+impl RoomId {
+    /// A room id from 16 random bytes.
+    pub fn from_random(bytes: &[u8; 16]) -> Self {
+        RoomId(BASE32_NOPAD.encode(bytes).to_ascii_lowercase())
+    }
+
+    /// Parses a room id.
+    pub fn parse(text: &str) -> Option<Self> {
+        let ok = text.len() == 26 && text.bytes().all(|b| matches!(b, b'a'..=b'z' | b'2'..=b'7'));
+        ok.then(|| RoomId(text.to_string()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RoomId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RoomId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        RoomId::parse(&text).ok_or_else(|| serde::de::Error::custom("invalid room id"))
+    }
+}
+
+/// The room secret (32 bytes). Never sent over any connection; only in invite links
+/// (inside the URL fragment) and local storage.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RoomSecret(pub [u8; 32]);
+
+impl fmt::Debug for RoomSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RoomSecret(..)")
+    }
+}
