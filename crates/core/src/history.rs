@@ -11,12 +11,11 @@ use crate::chat::conversation::Message;
 use crate::chat::wire::{Bytes32, MAX_COUNTER, MAX_MESSAGE_ID};
 use crate::identity::PeerId;
 use crate::name::DisplayName;
-use crate::storage::{self, DecodeError, Loaded, Record, Versioned};
+use crate::segments::SegmentLog;
+use crate::storage::{self, Loaded, Record, Versioned};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
-/// Messages per segment.
-pub const SEGMENT_LEN: usize = 200;
 /// Contacts kept at most.
 pub const MAX_CONTACTS: usize = 500;
 /// The contacts key.
@@ -30,20 +29,6 @@ pub fn segment_key(peer: &PeerId, n: usize) -> String {
 /// The key of the meta record of the conversation with `peer`.
 pub fn meta_key(peer: &PeerId) -> String {
     format!("peerchat/v1/chat/{peer}/meta")
-}
-
-/// A stored segment.
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Segment {
-    #[serde(default, skip_serializing)]
-    v: u64,
-    /// The messages, in arrival order.
-    pub m: Vec<Message>,
-}
-
-impl Versioned for Segment {
-    const VERSION: u64 = 1;
 }
 
 /// The stored meta record of a conversation.
@@ -73,27 +58,14 @@ impl Versioned for ChatMeta {
     const VERSION: u64 = 1;
 }
 
-/// A stored value that could not be read.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Damaged {
-    /// Its key.
-    pub key: String,
-    /// Its text.
-    pub raw: String,
-    /// What is wrong.
-    pub error: DecodeError,
-}
+pub use crate::segments::{Damaged, SEGMENT_LEN};
 
 /// A conversation's stored messages, in arrival order, with the segment layout.
 #[derive(Debug, Clone, PartialEq)]
 pub struct History {
-    peer: PeerId,
     /// All messages, in arrival order.
     pub messages: Vec<Message>,
-    /// Index of the segment new messages go to.
-    last_segment: usize,
-    /// Messages already in that segment (the tail of `messages`).
-    last_len: usize,
+    log: SegmentLog<Message>,
     /// Ids of all messages, for de-duplication by id.
     ids: HashSet<String>,
 }
@@ -107,82 +79,39 @@ fn message_valid(m: &Message, me: &PeerId, peer: &PeerId) -> bool {
         && crate::chat::text::clean(&m.text).as_deref() == Ok(m.text.as_str())
 }
 
+fn prefix(peer: &PeerId) -> String {
+    format!("peerchat/v1/chat/{peer}")
+}
+
 impl History {
     /// An empty history.
     pub fn new(peer: PeerId) -> Self {
         History {
-            peer,
             messages: Vec::new(),
-            last_segment: 0,
-            last_len: 0,
+            log: SegmentLog::new(prefix(&peer)),
             ids: HashSet::new(),
         }
     }
 
-    /// Loads the history with `peer` through `read` (a storage lookup), reading segments
-    /// 0, 1, ... until one is missing. Damaged segments are skipped and reported; new
-    /// messages then go to a fresh segment, so a damaged key is never overwritten.
+    /// Loads the history with `peer` through `read` (a storage lookup); see
+    /// [`SegmentLog::load`]. Messages by anyone but `me` and `peer` are damage.
     pub fn load(
         me: &PeerId,
         peer: &PeerId,
         read: impl Fn(&str) -> Option<String>,
     ) -> (History, Vec<Damaged>) {
-        let mut history = History::new(peer.clone());
-        let mut damaged = Vec::new();
-        let mut n = 0;
-        loop {
-            let key = segment_key(peer, n);
-            let Some(raw) = read(&key) else { break };
-            match storage::decode::<Segment>(&raw) {
-                Ok(seg)
-                    if seg.m.len() <= SEGMENT_LEN
-                        && seg.m.iter().all(|m| message_valid(m, me, peer)) =>
-                {
-                    history.last_segment = n;
-                    history.last_len = seg.m.len();
-                    history.ids.extend(seg.m.iter().map(|m| m.id.clone()));
-                    history.messages.extend(seg.m);
-                }
-                Ok(_) => damaged.push(Damaged {
-                    key,
-                    raw,
-                    error: DecodeError::Invalid("a message is invalid".into()),
-                }),
-                Err(error) => damaged.push(Damaged { key, raw, error }),
-            }
-            n += 1;
-        }
-        if damaged
-            .iter()
-            .any(|d| d.key == segment_key(peer, history.last_segment))
-            || n > 0 && history.last_segment + 1 < n
-        {
-            // The last segment read fine but later keys exist (damaged): start after them.
-            history.last_segment = n;
-            history.last_len = 0;
-        }
-        if history.last_len >= SEGMENT_LEN {
-            history.last_segment += 1;
-            history.last_len = 0;
-        }
-        (history, damaged)
+        let (log, messages, damaged) =
+            SegmentLog::load(prefix(peer), read, |m| message_valid(m, me, peer));
+        let ids = messages.iter().map(|m| m.id.clone()).collect();
+        (History { messages, log, ids }, damaged)
     }
 
     /// Appends a message and returns the one write to make: (key, text).
     pub fn append(&mut self, message: Message) -> (String, String) {
-        if self.last_len >= SEGMENT_LEN {
-            self.last_segment += 1;
-            self.last_len = 0;
-        }
+        let write = self.log.append(&message);
         self.ids.insert(message.id.clone());
         self.messages.push(message);
-        self.last_len += 1;
-        let tail = self.messages[self.messages.len() - self.last_len..].to_vec();
-        let text = storage::encode(&Segment {
-            v: Segment::VERSION,
-            m: tail,
-        });
-        (segment_key(&self.peer, self.last_segment), text)
+        write
     }
 
     /// Whether a message with this id is already stored.
@@ -194,7 +123,7 @@ impl History {
     pub fn undo_append(&mut self) -> Option<Message> {
         let m = self.messages.pop()?;
         self.ids.remove(&m.id);
-        self.last_len = self.last_len.saturating_sub(1);
+        self.log.undo_append();
         Some(m)
     }
 }
@@ -304,7 +233,13 @@ mod tests {
         let (mut h2, _) = History::load(&me, &peer, |k| store.borrow().get(k).cloned());
         let (k, t) = h2.append(msg(&peer, 1));
         assert_eq!(k, segment_key(&peer, 0));
-        assert_eq!(storage::decode::<Segment>(&t).unwrap().m.len(), 4);
+        assert_eq!(
+            storage::decode::<crate::segments::Segment<Message>>(&t)
+                .unwrap()
+                .m
+                .len(),
+            4
+        );
     }
 
     #[test]
@@ -339,10 +274,7 @@ mod tests {
     fn forged_or_foreign_messages_in_storage_are_damage() {
         let (me, peer) = ids();
         let stranger = Identity::from_secret([9; 32]).peer_id().clone();
-        let seg = storage::encode(&Segment {
-            v: 1,
-            m: vec![msg(&stranger, 1)],
-        });
+        let seg = storage::encode(&crate::segments::Segment::new(vec![msg(&stranger, 1)]));
         let (h, damaged) = History::load(&me, &peer, |k| {
             (k == segment_key(&peer, 0)).then(|| seg.clone())
         });

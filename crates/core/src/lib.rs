@@ -17,5 +17,6 @@ pub mod identity;
 pub mod lease;
 pub mod name;
 pub mod room;
+pub mod segments;
 pub mod signaling;
 pub mod storage;

@@ -1,0 +1,129 @@
+//! Append-only logs in localStorage, split into segments of at most [`SEGMENT_LEN`] items
+//! under `<prefix>/0`, `<prefix>/1`, ... Appending rewrites only the last segment, so the
+//! storage work for one new item is bounded by the segment size, however long the log.
+
+use crate::storage::{self, DecodeError, Versioned};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Items per segment.
+pub const SEGMENT_LEN: usize = 200;
+
+/// A stored segment: `{"v":1,"m":[...]}`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Segment<T> {
+    // Read only so `deny_unknown_fields` accepts the version; `encode` writes it.
+    #[serde(default, skip_serializing)]
+    v: u64,
+    /// The items, in append order.
+    pub m: Vec<T>,
+}
+
+impl<T: Serialize + DeserializeOwned> Segment<T> {
+    /// A segment holding `m`.
+    pub fn new(m: Vec<T>) -> Self {
+        Segment {
+            v: Self::VERSION,
+            m,
+        }
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Versioned for Segment<T> {
+    const VERSION: u64 = 1;
+}
+
+/// A stored value that could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Damaged {
+    /// Its key.
+    pub key: String,
+    /// Its text.
+    pub raw: String,
+    /// What is wrong.
+    pub error: DecodeError,
+}
+
+/// The write position of a segmented log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegmentLog<T> {
+    prefix: String,
+    last_segment: usize,
+    tail: Vec<T>,
+}
+
+impl<T: Clone + Serialize + DeserializeOwned> SegmentLog<T> {
+    /// An empty log under `prefix`.
+    pub fn new(prefix: String) -> Self {
+        SegmentLog {
+            prefix,
+            last_segment: 0,
+            tail: Vec::new(),
+        }
+    }
+
+    /// The key of segment `n`.
+    pub fn key(&self, n: usize) -> String {
+        format!("{}/{n}", self.prefix)
+    }
+
+    /// Loads every segment through `read` (0, 1, ... until one is missing). A segment that
+    /// does not decode, is too long, or holds an item `valid` refuses is reported as
+    /// damaged and skipped; new items then go to a segment after it, so a damaged key is
+    /// never overwritten. Returns the log, the items in order, and the damage.
+    pub fn load(
+        prefix: String,
+        read: impl Fn(&str) -> Option<String>,
+        valid: impl Fn(&T) -> bool,
+    ) -> (Self, Vec<T>, Vec<Damaged>) {
+        let mut log = SegmentLog::new(prefix);
+        let mut items = Vec::new();
+        let mut damaged = Vec::new();
+        let mut n = 0;
+        let mut last_good = None;
+        loop {
+            let key = log.key(n);
+            let Some(raw) = read(&key) else { break };
+            match storage::decode::<Segment<T>>(&raw) {
+                Ok(seg) if seg.m.len() <= SEGMENT_LEN && seg.m.iter().all(&valid) => {
+                    last_good = Some(n);
+                    log.tail = seg.m.clone();
+                    items.extend(seg.m);
+                }
+                Ok(_) => damaged.push(Damaged {
+                    key,
+                    raw,
+                    error: DecodeError::Invalid("an item is invalid".into()),
+                }),
+                Err(error) => damaged.push(Damaged { key, raw, error }),
+            }
+            n += 1;
+        }
+        match last_good {
+            // Continue the last segment if it is the last key and has room.
+            Some(last) if last + 1 == n && log.tail.len() < SEGMENT_LEN => log.last_segment = last,
+            _ => {
+                log.last_segment = n;
+                log.tail.clear();
+            }
+        }
+        (log, items, damaged)
+    }
+
+    /// Appends an item; returns the one write to make: (key, text).
+    pub fn append(&mut self, item: &T) -> (String, String) {
+        if self.tail.len() >= SEGMENT_LEN {
+            self.last_segment += 1;
+            self.tail.clear();
+        }
+        self.tail.push(item.clone());
+        let text = storage::encode(&Segment::new(self.tail.clone()));
+        (self.key(self.last_segment), text)
+    }
+
+    /// Undoes the last append (its write failed).
+    pub fn undo_append(&mut self) {
+        self.tail.pop();
+    }
+}
