@@ -3,6 +3,9 @@
 //! the same JSON are accepted too.
 
 use crate::identity::PeerId;
+use crate::room::RoomId;
+use crate::room::log::{Vector, vector_within_limits};
+use crate::room::message::RoomMessage;
 use data_encoding::BASE64;
 use serde::{Deserialize, Serialize};
 
@@ -81,6 +84,37 @@ pub enum Frame {
     Sync {
         /// Highest contiguous sequence number received.
         have: u64,
+    },
+    /// Room: "I know this room's secret" (see [`crate::room::proof`]); sent by a member to
+    /// another member it wants in the mesh.
+    #[serde(rename = "room-join")]
+    RoomJoin {
+        /// The room.
+        room: RoomId,
+        /// HMAC proof bound to this connection.
+        proof: Bytes32,
+    },
+    /// Room: the answer to a valid `room-join`, with the answerer's own proof.
+    #[serde(rename = "room-welcome")]
+    RoomWelcome {
+        /// The room.
+        room: RoomId,
+        /// HMAC proof bound to this connection.
+        proof: Bytes32,
+    },
+    /// Room: what I hold, per author (send me the rest).
+    #[serde(rename = "room-have")]
+    RoomHave {
+        /// The room.
+        room: RoomId,
+        /// Per author id, the highest sequence number held without gaps.
+        have: Vector,
+    },
+    /// Room: a signed room message (mine or relayed).
+    #[serde(rename = "room-msg")]
+    RoomMsg {
+        /// The message.
+        m: RoomMessage,
     },
 }
 
@@ -169,7 +203,16 @@ impl Frame {
                     return Err(FrameError::Invalid("counter out of range"));
                 }
             }
-            Frame::Proof { .. } => {}
+            Frame::RoomHave { have, .. } => {
+                if !vector_within_limits(have) {
+                    return Err(FrameError::Invalid("version vector too large"));
+                }
+            }
+            // Room messages are verified (signature included) when inserted into a log.
+            Frame::Proof { .. }
+            | Frame::RoomJoin { .. }
+            | Frame::RoomWelcome { .. }
+            | Frame::RoomMsg { .. } => {}
         }
         Ok(())
     }
@@ -237,6 +280,43 @@ mod tests {
             assert_eq!(String::from_utf8(frame.encode()).unwrap(), text);
             assert_eq!(Frame::parse(text.as_bytes()).unwrap(), frame);
         }
+    }
+
+    #[test]
+    fn room_frame_vectors() {
+        let room = RoomId::parse("aaaaaaaaaaaaaaaaaaaaaaaaaa").unwrap();
+        let mut have = Vector::new();
+        have.insert(PeerId::parse("pc-eh7ddx5bksrgcytl7bka").unwrap(), 4);
+        let cases = vec![
+            (
+                Frame::RoomJoin {
+                    room: room.clone(),
+                    proof: Bytes32([1; 32]),
+                },
+                r#"{"t":"room-join","room":"aaaaaaaaaaaaaaaaaaaaaaaaaa","proof":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="}"#,
+            ),
+            (
+                Frame::RoomHave { room, have },
+                r#"{"t":"room-have","room":"aaaaaaaaaaaaaaaaaaaaaaaaaa","have":{"pc-eh7ddx5bksrgcytl7bka":4}}"#,
+            ),
+        ];
+        for (frame, text) in cases {
+            assert_eq!(String::from_utf8(frame.encode()).unwrap(), text);
+            assert_eq!(Frame::parse(text.as_bytes()).unwrap(), frame);
+        }
+        let mut huge =
+            String::from(r#"{"t":"room-have","room":"aaaaaaaaaaaaaaaaaaaaaaaaaa","have":{"#);
+        for i in 0..65u8 {
+            let id = crate::identity::Identity::from_secret([i; 32])
+                .peer_id()
+                .clone();
+            huge.push_str(&format!(r#"{}"{id}":1"#, if i == 0 { "" } else { "," }));
+        }
+        huge.push_str("}}");
+        assert!(matches!(
+            Frame::parse(huge.as_bytes()),
+            Err(FrameError::Invalid(_))
+        ));
     }
 
     #[test]

@@ -61,3 +61,50 @@ impl fmt::Debug for RoomSecret {
         f.write_str("RoomSecret(..)")
     }
 }
+
+/// A room this browser is in, as stored in `peerchat/v1/rooms`.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StoredRoom {
+    /// The room.
+    pub id: RoomId,
+    /// Its name.
+    pub name: crate::name::DisplayName,
+    /// Its secret, base64.
+    pub secret: crate::chat::wire::Bytes32,
+    /// Members to dial before the log names any (from the invitation).
+    pub via: Vec<crate::identity::PeerId>,
+    /// Whether I left it (its history is kept).
+    pub left: bool,
+}
+
+/// The rooms record.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Rooms {
+    // Read only so `deny_unknown_fields` accepts the version; `encode` writes it.
+    #[serde(default, skip_serializing)]
+    v: u64,
+    /// The rooms.
+    pub list: Vec<StoredRoom>,
+}
+
+impl Rooms {
+    /// A record holding `list`.
+    pub fn new(list: Vec<StoredRoom>) -> Self {
+        Rooms { v: 1, list }
+    }
+}
+
+impl crate::storage::Versioned for Rooms {
+    const VERSION: u64 = 1;
+}
+
+impl crate::storage::Record for Rooms {
+    const KEY: &'static str = "peerchat/v1/rooms";
+}
+
+/// The storage prefix of a room's message log (segments `<prefix>/<n>`).
+pub fn log_prefix(room: &RoomId) -> String {
+    format!("peerchat/v1/room/{room}")
+}
