@@ -13,8 +13,9 @@ import { chromium } from "playwright-core";
 import { spawn, execFileSync } from "node:child_process";
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createNetServer } from "node:net";
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
-import { cpus, release, platform, totalmem } from "node:os";
+import { readFileSync, writeFileSync, existsSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpus, loadavg, release, platform, totalmem } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve } from "./serve.mjs";
@@ -61,6 +62,7 @@ const log = (...a) => console.log("bench:", ...a);
 
 const cleanups = [];
 let cleaning;
+let stopping = false;
 function cleanup() {
   cleaning ??= (async () => {
     for (const fn of cleanups.reverse()) {
@@ -80,6 +82,7 @@ process.on("exit", () => {
 for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(sig, () => {
     console.error(`bench: ${sig}, stopping`);
+    stopping = true;
     cleanup().finally(() => process.exit(130));
   });
 }
@@ -442,10 +445,17 @@ function machineInfo(browserVersion) {
   let commit = "?";
   try {
     commit = execFileSync("git", ["-C", root, "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["-C", root, "status", "--porcelain", "--", "src", "crates", "index.html", "style"], {
+      encoding: "utf8",
+    }).trim();
+    if (dirty) commit += " (uncommitted changes under src/, crates/ or style/)";
   } catch {
     /* not a git tree */
   }
+  const distFile = resolve(DIST, "index.html");
+  const dist = `sha256 ${createHash("sha256").update(readFileSync(distFile)).digest("hex").slice(0, 12)}…, built ${statSync(distFile).mtime.toISOString()}`;
   return {
+    dist,
     nproc,
     cpu: cpus()[0]?.model?.trim() ?? "?",
     mem: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
@@ -456,6 +466,7 @@ function machineInfo(browserVersion) {
     peer: pkg("peer"),
     peerjs: pkg("peerjs"),
     commit,
+    load: loadavg().map((x) => x.toFixed(2)).join(" "),
   };
 }
 
@@ -517,12 +528,14 @@ Peerchat redials during the connects: ${redials} (the connect time runs from the
 | nproc | ${info.nproc} |
 | CPU | ${info.cpu} |
 | memory | ${info.mem} |
+| load average at start / end (1/5/15 min) | ${info.load} / ${loadavg().map((x) => x.toFixed(2)).join(" ")} |
 | OS | ${info.os} |
 | Chromium | ${info.chromium} (\`${CHROMIUM}\`, headless) |
 | Node | ${info.node} |
 | playwright-core | ${info.playwright} |
 | peer (server) / peerjs (client) | ${info.peer} / ${info.peerjs} |
-| Peerchat commit | ${info.commit} (\`dist/index.html\`) |
+| repository HEAD at run time | ${info.commit} |
+| \`dist/index.html\` measured | ${info.dist} |
 
 ## How measured
 
@@ -590,7 +603,7 @@ async function main() {
 try {
   await main();
 } catch (e) {
-  console.error(e instanceof PeerchatMisbehaved ? `bench: Peerchat misbehaved: ${e.message}` : e);
+  if (!stopping) console.error(e instanceof PeerchatMisbehaved ? `bench: Peerchat misbehaved: ${e.message}` : e);
   process.exitCode = 1;
 } finally {
   await cleanup();
