@@ -8,7 +8,7 @@ use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use peerchat_core::chat::conversation::keep_my_dial;
-use peerchat_core::chat::handshake::{Handshake, HandshakeError, Verified};
+use peerchat_core::chat::handshake::{Binding, Handshake, HandshakeError, Verified};
 use peerchat_core::chat::limits::{PeerLimiter, Verdict};
 use peerchat_core::chat::wire::{Bytes32, Frame, is_peerjs_close};
 use peerchat_core::identity::PeerId;
@@ -59,6 +59,8 @@ pub struct Link {
     /// My messages up to this sequence number were written to this channel.
     pub sent_upto: u64,
     pub(super) limiter: PeerLimiter,
+    /// What binds this verified connection (for room proofs).
+    pub(super) binding: Option<Binding>,
     listeners: Vec<EventListener>,
     timeout: Option<Timeout>,
     stale: Option<Timeout>,
@@ -448,7 +450,7 @@ impl Chat {
             return self.refuse_key_change(peer);
         }
         contact.contact.key = Some(key);
-        contact.contact.name = Some(verified.name);
+        contact.contact.name = Some(verified.name.clone());
         contact.redial_attempts = 0;
         contact.redial = None;
         contact.warned = false;
@@ -460,10 +462,12 @@ impl Chat {
         link.verified = true;
         link.timeout = None;
         link.handshake = None;
+        link.binding = Some(verified.binding.clone());
         let have = self.conversation(peer).counters.have;
         if let Some(link) = self.links.get(peer) {
             send_frame(link, &Frame::Sync { have });
         }
+        self.rooms_on_verified(peer, &verified.binding);
         self.publish_contacts();
     }
 
@@ -507,6 +511,7 @@ impl Chat {
         let Some(link) = self.links.remove(peer) else {
             return;
         };
+        self.rooms_on_link_closed(peer);
         let was_verified = link.verified;
         drop(link);
         if was_verified {
@@ -538,6 +543,7 @@ fn new_link(
         verified: false,
         sent_upto: 0,
         limiter: PeerLimiter::new(js_sys::Date::now()),
+        binding: None,
         listeners,
         timeout,
         stale: None,

@@ -32,6 +32,10 @@ impl Chat {
                 }
                 self.pump(peer);
             }
+            room @ (Frame::RoomJoin { .. }
+            | Frame::RoomWelcome { .. }
+            | Frame::RoomHave { .. }
+            | Frame::RoomMsg { .. }) => self.on_room_frame(peer, room),
             // A second handshake on a verified connection is a protocol violation.
             Frame::Hello { .. } | Frame::Proof { .. } => {
                 if let Some(link) = self.links.get_mut(peer)

@@ -8,6 +8,7 @@
 mod conversation;
 mod links;
 mod messages;
+mod rooms;
 pub mod view;
 
 use crate::rtc::RtcEvent;
@@ -21,6 +22,8 @@ use peerchat_core::history::{Contact, Contacts};
 use peerchat_core::ice::IceServer;
 use peerchat_core::identity::{Identity, PeerId};
 use peerchat_core::name::DisplayName;
+use peerchat_core::room::RoomId;
+use peerchat_core::room::invite::Invite;
 use peerchat_core::signaling::{ClientMessage, ServerMessage};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -89,6 +92,18 @@ pub enum ChatEvent {
     Send(PeerId, String),
     /// The page became visible: the open conversation is being read.
     Visible,
+    /// Intent: create a room with this name and open it.
+    CreateRoom(DisplayName),
+    /// Intent: join a room from an invitation.
+    JoinRoom(Invite),
+    /// Intent: open (or close) a room.
+    OpenRoom(Option<RoomId>),
+    /// Intent: write a (cleaned) text in a room.
+    RoomSend(RoomId, String),
+    /// Intent: leave a room.
+    LeaveRoom(RoomId),
+    /// Time to tell room peers what I hold.
+    RoomHaveTimer(RoomId),
     /// New ICE servers, for connections made from now on.
     SetIce(Vec<IceServer>),
 }
@@ -126,6 +141,7 @@ struct Chat {
     /// Candidates that arrived before their offer: (peer, connection id, candidate).
     early_candidates: VecDeque<(PeerId, String, serde_json::Value)>,
     signaling_online: bool,
+    rooms: HashMap<RoomId, rooms::RoomState>,
     weak: Weak<Shared>,
 }
 
@@ -150,6 +166,7 @@ impl ChatEngine {
                 warned: false,
             })
             .collect();
+        let rooms = rooms::load_rooms(&*ports.notify);
         let shared = Rc::new_cyclic(|weak| Shared {
             chat: RefCell::new(Chat {
                 me,
@@ -161,12 +178,14 @@ impl ChatEngine {
                 links: HashMap::new(),
                 early_candidates: VecDeque::new(),
                 signaling_online: false,
+                rooms,
                 weak: weak.clone(),
             }),
             queue: RefCell::new(VecDeque::new()),
             busy: Cell::new(false),
         });
         shared.chat.borrow().publish_contacts();
+        shared.chat.borrow().publish_rooms();
         ChatEngine { shared }
     }
 
@@ -218,6 +237,10 @@ impl Chat {
                 for peer in peers {
                     self.dial(&peer);
                 }
+                let rooms: Vec<RoomId> = self.rooms.keys().cloned().collect();
+                for room in rooms {
+                    self.dial_room(&room);
+                }
             }
             ChatEvent::SignalingOffline => self.signaling_online = false,
             ChatEvent::Rtc { peer, conn, event } => self.on_rtc(&peer, &conn, event),
@@ -257,6 +280,14 @@ impl Chat {
             ChatEvent::Open(peer) => self.open(peer),
             ChatEvent::Send(peer, text) => self.compose(&peer, text),
             ChatEvent::SetIce(ice) => self.ice = ice,
+            ChatEvent::CreateRoom(name) => self.create_room(name),
+            ChatEvent::JoinRoom(invite) => self.join_room(invite),
+            ChatEvent::OpenRoom(id) => self.open_room(id),
+            ChatEvent::RoomSend(id, text) => {
+                self.room_compose(&id, peerchat_core::room::message::Kind::Text, text)
+            }
+            ChatEvent::LeaveRoom(id) => self.leave_room(&id),
+            ChatEvent::RoomHaveTimer(id) => self.broadcast_have(&id),
             ChatEvent::Visible => {
                 if let Some(peer) = self.view.active.get_untracked() {
                     self.mark_read(&peer);
@@ -334,6 +365,9 @@ impl Chat {
 
     /// Makes `peer` the open conversation (or none) and publishes its messages.
     fn open(&mut self, peer: Option<PeerId>) {
+        if peer.is_some() {
+            self.view.active_room.try_set(None);
+        }
         self.view.active.try_set(peer.clone());
         let Some(peer) = peer else {
             self.view.messages.try_set(Vec::new());

@@ -3,6 +3,9 @@
 use leptos::prelude::*;
 use peerchat_core::chat::conversation::Message;
 use peerchat_core::identity::PeerId;
+use peerchat_core::room::RoomId;
+use peerchat_core::room::log::Vector;
+use peerchat_core::room::message::RoomMessage;
 
 /// A contact in the list.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,6 +27,32 @@ impl ContactView {
     }
 }
 
+/// A room in the list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoomView {
+    /// The room.
+    pub id: RoomId,
+    /// Its name.
+    pub name: String,
+    /// Unseen messages.
+    pub unread: u32,
+    /// Members connected to me in this room.
+    pub online: usize,
+}
+
+/// A member of the open room.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemberView {
+    /// Id.
+    pub id: PeerId,
+    /// Name (from its join).
+    pub name: String,
+    /// Connected to me (or me).
+    pub online: bool,
+    /// This is me.
+    pub me: bool,
+}
+
 /// The signals of the chat. Cheap to copy.
 #[derive(Clone, Copy)]
 pub struct ChatView {
@@ -37,6 +66,16 @@ pub struct ChatView {
     pub acked: RwSignal<u64>,
     /// In the open conversation: my messages up to this sequence number are on the channel.
     pub sent: RwSignal<u64>,
+    /// Rooms I am in.
+    pub rooms: RwSignal<Vec<RoomView>>,
+    /// The open room.
+    pub active_room: RwSignal<Option<RoomId>>,
+    /// Messages of the open room, in display order.
+    pub room_messages: RwSignal<Vec<RoomMessage>>,
+    /// Present members of the open room.
+    pub room_members: RwSignal<Vec<MemberView>>,
+    /// Version vectors of the open room's members (mine included), for receipts.
+    pub room_vectors: RwSignal<Vec<Vector>>,
 }
 
 impl ChatView {
@@ -48,6 +87,11 @@ impl ChatView {
             messages: RwSignal::new(Vec::new()),
             acked: RwSignal::new(0),
             sent: RwSignal::new(0),
+            rooms: RwSignal::new(Vec::new()),
+            active_room: RwSignal::new(None),
+            room_messages: RwSignal::new(Vec::new()),
+            room_members: RwSignal::new(Vec::new()),
+            room_vectors: RwSignal::new(Vec::new()),
         }
     }
 }
