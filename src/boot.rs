@@ -40,29 +40,43 @@ pub struct Boot {
     pub ice: Vec<peerchat_core::ice::IceServer>,
     /// A friend's id from an invite link (`#invite=<id>`).
     pub invite: Option<peerchat_core::identity::PeerId>,
+    /// A room invitation from the link (`#room=...`).
+    pub room_invite: Option<peerchat_core::room::invite::Invite>,
 }
 
 /// The page URL fragment that carries an invitation: `#invite=<peer id>`. A fragment is
 /// never sent to any server.
 pub const INVITE_FRAGMENT: &str = "invite";
 
-/// The invite link for `id`: this page's address with the invitation in the fragment.
-pub fn invite_link(id: &peerchat_core::identity::PeerId) -> String {
+/// This page's address without its fragment: the base of invite links.
+pub fn invite_base() -> String {
     let href = web_sys::window()
         .and_then(|w| w.location().href().ok())
         .unwrap_or_default();
-    let base = href.split('#').next().unwrap_or_default();
-    format!("{base}#{INVITE_FRAGMENT}={id}")
+    href.split('#').next().unwrap_or_default().to_string()
 }
 
-/// Reads an invitation from the page URL and removes it from the address bar, so a reload
-/// or a copied address does not repeat it.
-fn take_invite(notices: &mut Vec<String>) -> Option<peerchat_core::identity::PeerId> {
+/// The invite link for `id`: this page's address with the invitation in the fragment.
+pub fn invite_link(id: &peerchat_core::identity::PeerId) -> String {
+    format!("{}#{INVITE_FRAGMENT}={id}", invite_base())
+}
+
+/// Reads an invitation from the page URL (a friend's `#invite=<id>`, or a room's
+/// `#room=...`) and removes it from the address bar, so a reload or a copied address does
+/// not repeat it.
+pub fn take_invite(
+    notices: &mut Vec<String>,
+    room: &mut Option<peerchat_core::room::invite::Invite>,
+) -> Option<peerchat_core::identity::PeerId> {
     let window = web_sys::window()?;
     let hash = window.location().hash().ok()?;
-    let params =
-        web_sys::UrlSearchParams::new_with_str(hash.strip_prefix('#').unwrap_or(&hash)).ok()?;
-    let text = params.get(INVITE_FRAGMENT)?;
+    let fragment = hash.strip_prefix('#').unwrap_or(&hash);
+    let params = web_sys::UrlSearchParams::new_with_str(fragment).ok()?;
+    let friend = params.get(INVITE_FRAGMENT);
+    let is_room = params.get("room").is_some();
+    if friend.is_none() && !is_room {
+        return None;
+    }
     if let Ok(history) = window.history() {
         let href = window.location().href().unwrap_or_default();
         let clean = href.split('#').next().unwrap_or_default().to_string();
@@ -70,7 +84,13 @@ fn take_invite(notices: &mut Vec<String>) -> Option<peerchat_core::identity::Pee
             .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&clean))
             .ok();
     }
-    match peerchat_core::identity::PeerId::parse(&text) {
+    if is_room {
+        *room = peerchat_core::room::invite::Invite::parse(fragment);
+        if room.is_none() {
+            notices.push("The room invite link is not valid (it may have been cut short).".into());
+        }
+    }
+    match peerchat_core::identity::PeerId::parse(&friend?) {
         Ok(id) => Some(id),
         Err(e) => {
             notices.push(format!("The invite link is not valid: {e}."));
@@ -126,10 +146,12 @@ pub fn boot() -> Boot {
         },
     };
 
-    let invite = take_invite(&mut notices);
+    let mut room_invite = None;
+    let invite = take_invite(&mut notices, &mut room_invite);
     Boot {
         ice,
         invite,
+        room_invite,
         identity,
         token,
         profile: profile.value,

@@ -99,6 +99,8 @@ pub struct Session {
     pub chat_view: ChatView,
     /// An invitation waiting for the name to be chosen.
     pending_invite: StoredValue<Option<PeerId>>,
+    /// A room invitation waiting for the name to be chosen.
+    pending_room: StoredValue<Option<peerchat_core::room::invite::Invite>>,
     runtime: StoredValue<Runtime, LocalStorage>,
 }
 
@@ -125,6 +127,7 @@ impl Session {
             tab: RwSignal::new(TabState::Active),
             chat_view: ChatView::new(),
             pending_invite: StoredValue::new(boot.invite),
+            pending_room: StoredValue::new(boot.room_invite),
             runtime: StoredValue::new_local(Runtime {
                 token: boot.token,
                 client: Rc::new(RefCell::new(None)),
@@ -172,6 +175,11 @@ impl Session {
             listeners.push(EventListener::new(&window, "pagehide", move |_| {
                 on_hide.dispatch(ChatEvent::PageHidden)
             }));
+            // An invite link opened in this tab while Peerchat runs.
+            let session = *self;
+            listeners.push(EventListener::new(&window, "hashchange", move |_| {
+                session.on_hash_change()
+            }));
             if let Some(doc) = window.document() {
                 // Reading the open conversation again clears its unread count.
                 let on_visible = engine.clone();
@@ -194,6 +202,7 @@ impl Session {
         self.profile.set(Some(profile));
         self.connect();
         self.apply_invite();
+        self.apply_room_invite();
         Ok(())
     }
 
@@ -203,12 +212,42 @@ impl Session {
             return;
         }
         let Some(invite) = self.pending_invite.try_update_value(Option::take).flatten() else {
-            return;
+            return self.apply_room_invite();
         };
         if let Some(chat) = self.chat()
             && let Err(e) = chat.add_contact(invite.as_str())
         {
             self.notify(e);
+        }
+    }
+
+    /// The address fragment changed: it may carry an invitation.
+    fn on_hash_change(&self) {
+        let mut notices = Vec::new();
+        let mut room = None;
+        let friend = crate::boot::take_invite(&mut notices, &mut room);
+        for notice in notices {
+            self.notify(notice);
+        }
+        if friend.is_some() {
+            self.pending_invite.set_value(friend);
+        }
+        if room.is_some() {
+            self.pending_room.set_value(room);
+        }
+        self.apply_invite();
+    }
+
+    /// Joins the room of a pending room invitation once a name exists.
+    fn apply_room_invite(&self) {
+        if self.profile.with_untracked(Option::is_none) {
+            return;
+        }
+        let Some(invite) = self.pending_room.try_update_value(Option::take).flatten() else {
+            return;
+        };
+        if let Some(chat) = self.chat() {
+            chat.dispatch(ChatEvent::JoinRoom(invite));
         }
     }
 

@@ -204,6 +204,29 @@ impl ChatEngine {
         Ok(())
     }
 
+    /// Intent: create a room named `name` (a display name's rules).
+    pub fn create_room(&self, name: &str) -> Result<(), String> {
+        let name = DisplayName::parse(name).map_err(|e| {
+            e.to_string()
+                .replace("Names", "Room names")
+                .replace("a name", "a room name")
+        })?;
+        self.dispatch(ChatEvent::CreateRoom(name));
+        Ok(())
+    }
+
+    /// Intent: write `text` in room `id`.
+    pub fn room_send(&self, id: &RoomId, text: &str) -> Result<(), String> {
+        let text = text::clean(text).map_err(|e| e.to_string())?;
+        self.dispatch(ChatEvent::RoomSend(id.clone(), text));
+        Ok(())
+    }
+
+    /// The invitation fragment for room `id` (without `#`).
+    pub fn room_invite(&self, id: &RoomId) -> Option<String> {
+        self.shared.chat.try_borrow().ok()?.room_invite(id)
+    }
+
     /// Intent: send `text` to `peer`.
     pub fn send(&self, peer: &PeerId, text: &str) -> Result<(), String> {
         let text = text::clean(text).map_err(|e| e.to_string())?;

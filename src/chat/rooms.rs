@@ -134,11 +134,8 @@ impl Chat {
 
     /// Intent: join a room from an invitation.
     pub(super) fn join_room(&mut self, invite: Invite) {
-        if let Some(room) = self.rooms.get(&invite.room) {
-            if !room.stored.left {
-                let id = invite.room.clone();
-                return self.open_room(Some(id));
-            }
+        if self.rooms.get(&invite.room).is_some_and(|r| !r.stored.left) {
+            return self.open_room(Some(invite.room));
         }
         self.enter_room(StoredRoom {
             id: invite.room,
@@ -174,10 +171,8 @@ impl Chat {
             .members()
             .iter()
             .any(|m| m.id == *self.me.peer_id() && m.present);
-        if !me_present {
-            if let Some(name) = (self.ports.my_name)() {
-                self.room_compose(&id, Kind::Join, name.to_string());
-            }
+        if !me_present && let Some(name) = (self.ports.my_name)() {
+            self.room_compose(&id, Kind::Join, name.to_string());
         }
         self.open_room(Some(id.clone()));
         self.dial_room(&id);

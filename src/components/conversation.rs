@@ -1,6 +1,7 @@
 //! The open conversation: who, the messages (only the latest are rendered; earlier ones on
 //! request), and the composer.
 
+use super::composer::Composer;
 use crate::chat::ChatEvent;
 use crate::session::Session;
 use leptos::html::Div;
@@ -109,55 +110,12 @@ pub fn ConversationPanel() -> impl IntoView {
                 </Show>
                 <For each=visible key=|m| m.id.clone() children=row />
             </div>
-            <Composer />
+            <Composer send=Callback::new(move |text: String| {
+                let (Some(chat), Some(peer)) = (session.chat(), view.active.get_untracked()) else {
+                    return Ok(());
+                };
+                chat.send(&peer, &text)
+            }) />
         </section>
-    }
-}
-
-/// The message box: Enter sends, Shift+Enter starts a new line.
-#[component]
-fn Composer() -> impl IntoView {
-    let session = expect_context::<Session>();
-    let text = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let send = move || {
-        let (Some(chat), Some(peer)) = (session.chat(), session.chat_view.active.get_untracked())
-        else {
-            return;
-        };
-        match chat.send(&peer, &text.get_untracked()) {
-            Ok(()) => {
-                text.set(String::new());
-                error.set(None);
-            }
-            Err(e) => error.set(Some(e)),
-        }
-    };
-    let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
-            ev.prevent_default();
-            send();
-        }
-    };
-    view! {
-        <form
-            class="composer"
-            on:submit=move |ev: leptos::ev::SubmitEvent| {
-                ev.prevent_default();
-                send();
-            }
-        >
-            <label for="composer-text" class="visually-hidden">"Message"</label>
-            <textarea
-                id="composer-text"
-                rows="2"
-                placeholder="Write a message"
-                aria-describedby="composer-error"
-                on:keydown=on_key
-                bind:value=text
-            ></textarea>
-            <button type="submit" class="primary">"Send"</button>
-            <p id="composer-error" class="field-error" role="alert">{move || error.get()}</p>
-        </form>
     }
 }

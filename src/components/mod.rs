@@ -2,6 +2,7 @@
 //! methods; they hold only form-local state of their own.
 
 mod app;
+mod composer;
 mod contact_list;
 mod conversation;
 mod header;
@@ -10,6 +11,8 @@ mod id_card;
 mod new_chat;
 mod notices;
 mod onboarding;
+mod room_list;
+mod room_panel;
 mod settings;
 mod status_badge;
 mod tab_conflict;

@@ -1,0 +1,169 @@
+//! The open room: members, messages with their authors and receipts, invite, leave.
+
+use super::composer::Composer;
+use crate::boot::invite_base;
+use crate::chat::ChatEvent;
+use crate::session::Session;
+use leptos::prelude::*;
+use peerchat_core::room::log::RoomLog;
+use peerchat_core::room::message::{Kind, RoomMessage};
+
+/// Messages rendered at first, and added per "Show earlier messages".
+const PAGE: usize = 100;
+
+/// The room panel for the active room.
+#[component]
+pub fn RoomPanel() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let view = session.chat_view;
+    let room = Memo::new(move |_| {
+        let id = view.active_room.get()?;
+        view.rooms
+            .with(|list| list.iter().find(|r| r.id == id).cloned())
+    });
+    let title = move || room.get().map(|r| r.name).unwrap_or_default();
+    let shown = RwSignal::new(PAGE);
+    let hidden = Memo::new(move |_| {
+        view.room_messages
+            .with(Vec::len)
+            .saturating_sub(shown.get())
+    });
+    let visible = move || {
+        let skip = hidden.get();
+        view.room_messages.with(|all| all[skip..].to_vec())
+    };
+    let present = Memo::new(move |_| view.room_members.with(Vec::len));
+    let invite = move || {
+        let id = view.active_room.get()?;
+        let fragment = session.chat()?.room_invite(&id)?;
+        Some(format!("{}#{fragment}", invite_base()))
+    };
+    let copied = RwSignal::new("");
+    let copy_invite = move |_| {
+        let Some(link) = invite() else { return };
+        leptos::task::spawn_local(async move {
+            let ok = match web_sys::window() {
+                Some(w) => wasm_bindgen_futures::JsFuture::from(
+                    w.navigator().clipboard().write_text(&link),
+                )
+                .await
+                .is_ok(),
+                None => false,
+            };
+            copied.set(if ok {
+                "Room invite link copied."
+            } else {
+                "Could not copy the link."
+            });
+        });
+    };
+    let row = move |m: RoomMessage| {
+        let author = view
+            .room_members
+            .with_untracked(|ms| {
+                ms.iter().find(|x| x.id == m.author).map(|x| {
+                    if x.me {
+                        "You".to_string()
+                    } else {
+                        x.name.clone()
+                    }
+                })
+            })
+            .unwrap_or_else(|| {
+                if m.kind == Kind::Text {
+                    m.author.to_string()
+                } else {
+                    m.text.clone()
+                }
+            });
+        let mine = m.author == session.peer_id.get_value();
+        match m.kind {
+            Kind::Join | Kind::Leave => {
+                let verb = if m.kind == Kind::Join {
+                    "joined"
+                } else {
+                    "left"
+                };
+                view! { <p class="system-msg">{format!("{} {verb} the room", m.text)}</p> }
+                    .into_any()
+            }
+            Kind::Text => {
+                let receipts = {
+                    let m = m.clone();
+                    move || {
+                        let have = view.room_vectors.with(|vs| RoomLog::holders(&m, vs.iter()));
+                        format!("Seen by {} of {}", have.min(present.get()), present.get())
+                    }
+                };
+                view! {
+                    <article class="msg" class:mine=mine aria-label=format!("Message from {author}")>
+                        <p class="msg-author">{author.clone()}</p>
+                        <p class="msg-text">{m.text.clone()}</p>
+                        <footer class="msg-meta">
+                            <span class="receipts">{receipts}</span>
+                        </footer>
+                    </article>
+                }
+                .into_any()
+            }
+        }
+    };
+    view! {
+        <section class="card conversation" aria-label=move || format!("Room {}", title())>
+            <header class="conversation-header">
+                <button
+                    type="button"
+                    class="back"
+                    aria-label="Back to contacts"
+                    on:click=move |_| {
+                        if let Some(chat) = session.chat() {
+                            chat.dispatch(ChatEvent::OpenRoom(None));
+                        }
+                    }
+                >
+                    "←"
+                </button>
+                <div class="room-title">
+                    <h2>{title}</h2>
+                    <p class="hint">{move || format!("{} members", present.get())}</p>
+                </div>
+                <div class="actions">
+                    <button type="button" on:click=copy_invite data-invite=invite>"Copy room invite link"</button>
+                    <button
+                        type="button"
+                        on:click=move |_| {
+                            if let (Some(chat), Some(id)) = (session.chat(), view.active_room.get_untracked()) {
+                                chat.dispatch(ChatEvent::LeaveRoom(id));
+                            }
+                        }
+                    >
+                        "Leave room"
+                    </button>
+                </div>
+            </header>
+            <p class="hint room-feedback" aria-live="polite">{move || copied.get()}</p>
+            <ul class="members" aria-label="Members">
+                <For each=move || view.room_members.get() key=|m| (m.id.clone(), m.online, m.name.clone()) let:member>
+                    <li aria-label=format!("{}, {}", member.name, if member.online { "online" } else { "offline" })>
+                        <span class="presence" data-state=if member.online { "online" } else { "offline" } aria-hidden="true"></span>
+                        {if member.me { format!("{} (you)", member.name) } else { member.name.clone() }}
+                    </li>
+                </For>
+            </ul>
+            <div class="messages" role="log" aria-label="Messages">
+                <Show when=move || { hidden.get() > 0 }>
+                    <button type="button" class="link-button" on:click=move |_| shown.update(|n| *n += PAGE)>
+                        {move || format!("Show earlier messages ({} more)", hidden.get())}
+                    </button>
+                </Show>
+                <For each=visible key=|m| m.id.clone() children=row />
+            </div>
+            <Composer send=Callback::new(move |text: String| {
+                let (Some(chat), Some(id)) = (session.chat(), view.active_room.get_untracked()) else {
+                    return Ok(());
+                };
+                chat.room_send(&id, &text)
+            }) />
+        </section>
+    }
+}
