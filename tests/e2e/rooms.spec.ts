@@ -63,3 +63,83 @@ test("A creates a room, B and C join through the link, D through C's link; all f
   }
   for (const p of all) await p.context.close();
 });
+
+/** Four people in one room "Team", created by the first, everyone connected to everyone. */
+async function teamOfFour(browser: import("@playwright/test").Browser, url: string) {
+  const people = await Promise.all(["Ann", "Ben", "Cat", "Dan"].map((name) => person(browser, url, name)));
+  const link = await createRoom(people[0].page, "Team");
+  for (const p of people.slice(1)) await join(p.page, link, "Team");
+  for (const p of people) {
+    await expect(p.page.getByRole("list", { name: "Members" }).getByRole("listitem", { name: /, online$/ })).toHaveCount(4);
+  }
+  return people;
+}
+
+/** Opens the room "Team" in a fresh page of `context` (the person coming back). */
+async function comeBack(context: import("@playwright/test").BrowserContext, url: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.getByRole("navigation", { name: "Rooms" }).getByRole("button", { name: /^Team, room/ }).click();
+  await expect(page.getByRole("region", { name: "Room Team" })).toBeVisible();
+  return page;
+}
+
+test("D is away; A and B write and leave; D comes back and gets everything from C", async ({ browser, appUrl }) => {
+  const [a, b, c, d] = await teamOfFour(browser, appUrl());
+  await d.page.close();
+  await say(a.page, "while Dan was away (Ann)");
+  await say(b.page, "while Dan was away (Ben)");
+  await expect(messages(c.page).getByRole("article")).toHaveCount(2);
+  await a.page.close();
+  await b.page.close();
+  const back = await comeBack(d.context, appUrl());
+  await expect(messages(back).getByRole("article")).toHaveCount(2);
+  expect(await shownTexts(back)).toEqual(await shownTexts(c.page));
+  // Only C is online for D now.
+  await expect(back.getByRole("list", { name: "Members" }).getByRole("listitem", { name: /, online$/ })).toHaveCount(2);
+  for (const p of [a, b, c, d]) await p.context.close();
+});
+
+test("three members send 100 messages each at once: identical histories, 300 messages, no duplicates", async ({ browser, appUrl }) => {
+  const people = await teamOfFour(browser, appUrl());
+  const writers = people.slice(0, 3);
+  await Promise.all(
+    writers.map(async (p, w) => {
+      for (let i = 0; i < 100; i++) await say(p.page, `w${w} #${i}`);
+    }),
+  );
+  let reference: string[] | undefined;
+  for (const p of people) {
+    // 300 messages and 4 "joined" lines; the latest 100 are shown. Everything arrives, and
+    // the count stays there: no duplicates.
+    const earlier = p.page.getByRole("button", { name: /Show earlier messages/ });
+    await expect(earlier).toHaveText("Show earlier messages (204 more)", { timeout: 30_000 });
+    for (let i = 0; i < 3; i++) await earlier.click();
+    await expect(earlier).toHaveCount(0);
+    await expect(messages(p.page).getByRole("article")).toHaveCount(300);
+    const texts = await shownTexts(p.page);
+    expect(new Set(texts).size).toBe(300);
+    if (reference) expect(texts).toEqual(reference);
+    else reference = texts;
+  }
+  for (const p of people) await p.context.close();
+});
+
+test("every member reloads: history and membership intact, the mesh forms again by itself", async ({ browser, appUrl }) => {
+  const people = await teamOfFour(browser, appUrl());
+  await say(people[0].page, "before the reload");
+  await say(people[3].page, "me too");
+  for (const p of people) await expect(messages(p.page).getByRole("article")).toHaveCount(2);
+  const pages = await Promise.all(people.map(async (p) => {
+    await p.page.close();
+    return comeBack(p.context, appUrl());
+  }));
+  for (const page of pages) {
+    await expect(page.getByRole("list", { name: "Members" }).getByRole("listitem")).toHaveCount(4);
+    await expect(page.getByRole("list", { name: "Members" }).getByRole("listitem", { name: /, online$/ })).toHaveCount(4, { timeout: 30_000 });
+    expect(await shownTexts(page)).toEqual(["before the reload", "me too"]);
+  }
+  await say(pages[1], "after the reload");
+  for (const page of pages) await expect(messages(page)).toContainText("after the reload");
+  for (const p of people) await p.context.close();
+});
