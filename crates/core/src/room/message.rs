@@ -302,3 +302,37 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod vector {
+    use super::*;
+    use crate::chat::wire::Frame;
+
+    /// The documented room-message vector (docs/PROTOCOL.md, section 6): Ed25519 is
+    /// deterministic, so the exact frame is fixed.
+    #[test]
+    fn documented_room_message_frame() {
+        let author = Identity::from_secret([1; 32]);
+        let room = RoomId::from_random(&[7; 16]);
+        let m = RoomMessage::sign(
+            &author,
+            room,
+            "k3n2x9".into(),
+            2,
+            5,
+            1_700_000_000_000,
+            Kind::Text,
+            "hello room".into(),
+        );
+        let frame = String::from_utf8(Frame::RoomMsg { m: m.clone() }.encode()).unwrap();
+        println!("{frame}");
+        assert_eq!(
+            frame,
+            include_str!("../../test-vectors/room-msg-vector.json").trim()
+        );
+        assert_eq!(
+            Frame::parse(frame.as_bytes()).unwrap(),
+            Frame::RoomMsg { m }
+        );
+    }
+}
