@@ -147,6 +147,10 @@ pub fn RoomPanel() -> impl IntoView {
                     <li aria-label=format!("{}, {}", member.name, if member.online { "online" } else { "offline" })>
                         <span class="presence" data-state=if member.online { "online" } else { "offline" } aria-hidden="true"></span>
                         {if member.me { format!("{} (you)", member.name) } else { member.name.clone() }}
+                        // The id is the fingerprint of the member's verified key.
+                        <code class="member-id" title="Verified ID (fingerprint of this member's key)">
+                            {member.id.to_string()}
+                        </code>
                     </li>
                 </For>
             </ul>

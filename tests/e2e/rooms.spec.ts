@@ -61,6 +61,15 @@ test("A creates a room, B and C join through the link, D through C's link; all f
   for (const p of all) {
     await expect(messages(p.page).getByText("Seen by 4 of 4")).toHaveCount(4);
   }
+  // Members are shown with their verified ids.
+  await expect(a.page.getByRole("list", { name: "Members" })).toContainText(d.id);
+  // Leaving is announced to everyone.
+  await c.page.getByRole("button", { name: "Leave room" }).click();
+  await expect(c.page.getByRole("navigation", { name: "Rooms" }).getByRole("button", { name: /^Team, room/ })).toHaveCount(0);
+  for (const p of [a, b, d]) {
+    await expect(messages(p.page)).toContainText("Cat left the room");
+    await expect(members(p.page)).toHaveCount(3);
+  }
   for (const p of all) await p.context.close();
 });
 
@@ -92,7 +101,11 @@ test("D is away; A and B write and leave; D comes back and gets everything from 
   await expect(messages(c.page).getByRole("article")).toHaveCount(2);
   await a.page.close();
   await b.page.close();
-  const back = await comeBack(d.context, appUrl());
+  const back = await d.context.newPage();
+  await back.goto(appUrl());
+  // The room lists what Dan has not read yet.
+  await expect(back.getByRole("navigation", { name: "Rooms" }).getByRole("button", { name: "Team, room, 2 unread" })).toBeVisible();
+  await back.getByRole("navigation", { name: "Rooms" }).getByRole("button", { name: /^Team, room/ }).click();
   await expect(messages(back).getByRole("article")).toHaveCount(2);
   expect(await shownTexts(back)).toEqual(await shownTexts(c.page));
   // Only C is online for D now.
