@@ -2,14 +2,12 @@
 //! request), and the composer.
 
 use super::composer::Composer;
+use super::message_window::{BackButton, EarlierMessages, PAGE, hidden as hidden_count};
 use crate::chat::ChatEvent;
 use crate::session::Session;
 use leptos::html::Div;
 use leptos::prelude::*;
 use peerchat_core::chat::conversation::Message;
-
-/// Messages rendered at first, and added per "Show earlier messages".
-const PAGE: usize = 100;
 
 /// The delivery state of one of my messages.
 fn delivery(seq: u64, sent: u64, acked: u64) -> &'static str {
@@ -46,7 +44,7 @@ pub fn ConversationPanel() -> impl IntoView {
         view.active.track();
         shown.set(PAGE);
     });
-    let hidden = Memo::new(move |_| view.messages.with(Vec::len).saturating_sub(shown.get()));
+    let hidden = Memo::new(move |_| hidden_count(view.messages.with(Vec::len), shown.get()));
     let visible = move || {
         let skip = hidden.get();
         view.messages.with(|all| all[skip..].to_vec())
@@ -79,18 +77,11 @@ pub fn ConversationPanel() -> impl IntoView {
     view! {
         <section class="card conversation" aria-label=move || format!("Conversation with {}", title())>
             <header class="conversation-header">
-                <button
-                    type="button"
-                    class="back"
-                    aria-label="Back to contacts"
-                    on:click=move |_| {
-                        if let Some(chat) = session.chat() {
-                            chat.dispatch(ChatEvent::Open(None));
-                        }
+                <BackButton on_back=move || {
+                    if let Some(chat) = session.chat() {
+                        chat.dispatch(ChatEvent::Open(None));
                     }
-                >
-                    "←"
-                </button>
+                } />
                 <div>
                     <h2>{title}</h2>
                     <p class="hint">
@@ -103,11 +94,7 @@ pub fn ConversationPanel() -> impl IntoView {
                 </div>
             </header>
             <div class="messages" role="log" aria-label="Messages" node_ref=list_ref>
-                <Show when=move || { hidden.get() > 0 }>
-                    <button type="button" class="link-button" on:click=move |_| shown.update(|n| *n += PAGE)>
-                        {move || format!("Show earlier messages ({} more)", hidden.get())}
-                    </button>
-                </Show>
+                <EarlierMessages hidden=hidden shown=shown />
                 <For each=visible key=|m| m.id.clone() children=row />
             </div>
             <Composer send=Callback::new(move |text: String| {

@@ -1,15 +1,13 @@
 //! The open room: members, messages with their authors and receipts, invite, leave.
 
 use super::composer::Composer;
+use super::message_window::{BackButton, EarlierMessages, PAGE, hidden as hidden_count};
 use crate::boot::invite_base;
 use crate::chat::ChatEvent;
 use crate::session::Session;
 use leptos::prelude::*;
 use peerchat_core::room::log::RoomLog;
 use peerchat_core::room::message::{Kind, RoomMessage};
-
-/// Messages rendered at first, and added per "Show earlier messages".
-const PAGE: usize = 100;
 
 /// The room panel for the active room.
 #[component]
@@ -23,11 +21,7 @@ pub fn RoomPanel() -> impl IntoView {
     });
     let title = move || room.get().map(|r| r.name).unwrap_or_default();
     let shown = RwSignal::new(PAGE);
-    let hidden = Memo::new(move |_| {
-        view.room_messages
-            .with(Vec::len)
-            .saturating_sub(shown.get())
-    });
+    let hidden = Memo::new(move |_| hidden_count(view.room_messages.with(Vec::len), shown.get()));
     let visible = move || {
         let skip = hidden.get();
         view.room_messages.with(|all| all[skip..].to_vec())
@@ -111,18 +105,11 @@ pub fn RoomPanel() -> impl IntoView {
     view! {
         <section class="card conversation" aria-label=move || format!("Room {}", title())>
             <header class="conversation-header">
-                <button
-                    type="button"
-                    class="back"
-                    aria-label="Back to contacts"
-                    on:click=move |_| {
-                        if let Some(chat) = session.chat() {
-                            chat.dispatch(ChatEvent::OpenRoom(None));
-                        }
+                <BackButton on_back=move || {
+                    if let Some(chat) = session.chat() {
+                        chat.dispatch(ChatEvent::OpenRoom(None));
                     }
-                >
-                    "←"
-                </button>
+                } />
                 <div class="room-title">
                     <h2>{title}</h2>
                     <p class="hint">{move || format!("{} members", present.get())}</p>
@@ -155,11 +142,7 @@ pub fn RoomPanel() -> impl IntoView {
                 </For>
             </ul>
             <div class="messages" role="log" aria-label="Messages">
-                <Show when=move || { hidden.get() > 0 }>
-                    <button type="button" class="link-button" on:click=move |_| shown.update(|n| *n += PAGE)>
-                        {move || format!("Show earlier messages ({} more)", hidden.get())}
-                    </button>
-                </Show>
+                <EarlierMessages hidden=hidden shown=shown />
                 <For each=visible key=|m| m.id.clone() children=row />
             </div>
             <Composer send=Callback::new(move |text: String| {
