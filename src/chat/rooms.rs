@@ -18,6 +18,10 @@ use peerchat_core::room::{RoomId, RoomSecret, Rooms, StoredRoom, log_prefix, pro
 use peerchat_core::segments::SegmentLog;
 use std::collections::{HashMap, HashSet};
 
+/// Most messages sent in answer to one `room-have`. The receiver asks again (its debounced
+/// `room-have`) once it has stored them, which paces a long catch-up to what it can take
+/// and keeps it inside the per-connection frame limits.
+const ROOM_BATCH: usize = 200;
 /// Delay before telling room peers what I hold after new messages (coalesces bursts).
 const HAVE_DEBOUNCE_MS: u32 = 300;
 
@@ -294,8 +298,13 @@ impl Chat {
                 else {
                     return self.count_invalid(peer);
                 };
-                let missing: Vec<RoomMessage> =
-                    state.log.missing_for(&have).into_iter().cloned().collect();
+                let missing: Vec<RoomMessage> = state
+                    .log
+                    .missing_for(&have)
+                    .into_iter()
+                    .take(ROOM_BATCH)
+                    .cloned()
+                    .collect();
                 state.vectors.insert(peer.clone(), have);
                 if let Some(link) = self.links.get(peer) {
                     for m in &missing {

@@ -156,3 +156,20 @@ test("every member reloads: history and membership intact, the mesh forms again 
   for (const page of pages) await expect(messages(page)).toContainText("after the reload");
   for (const p of people) await p.context.close();
 });
+
+test("a long catch-up (250 messages) arrives complete, in batches", async ({ browser, appUrl }) => {
+  const [a, b] = await Promise.all(["Ann", "Ben"].map((name) => person(browser, appUrl(), name)));
+  const link = await createRoom(a.page, "Pair");
+  await join(b.page, link, "Pair");
+  await expect(members(a.page)).toHaveCount(2);
+  await b.page.close();
+  for (let i = 0; i < 250; i++) await say(a.page, `backlog ${i}`);
+  const back = await b.context.newPage();
+  await back.goto(appUrl());
+  await back.getByRole("navigation", { name: "Rooms" }).getByRole("button", { name: /^Pair, room/ }).click();
+  // 250 messages and 2 "joined" lines; the latest 100 are shown.
+  await expect(back.getByRole("button", { name: /Show earlier messages/ })).toHaveText("Show earlier messages (152 more)", { timeout: 30_000 });
+  await expect(messages(back).getByRole("article").last()).toContainText("backlog 249");
+  await a.context.close();
+  await b.context.close();
+});
