@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { CHROMIUM_ARGS } from "./tests/chromium.mjs";
 
 // Browser tests drive Debian's Chromium (Playwright's own browser downloads are not
 // available here). The flags make WebRTC work on loopback in headless mode and keep
@@ -16,18 +17,8 @@ export default defineConfig({
     headless: true,
     launchOptions: {
       executablePath: "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--allow-loopback-in-peer-connection",
-        "--allow-file-access-from-files",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-      ],
+      // The file:// test loads dist/index.html from disk.
+      args: [...CHROMIUM_ARGS, "--allow-file-access-from-files"],
     },
     permissions: ["microphone", "camera", "clipboard-read", "clipboard-write"],
     trace: "off",

@@ -19,6 +19,7 @@ import { cpus, loadavg, release, platform, totalmem } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve } from "./serve.mjs";
+import { CHROMIUM_ARGS } from "../tests/chromium.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = resolve(root, "dist");
@@ -34,17 +35,6 @@ const PER_CONNECT = Math.ceil(MESSAGES / CONNECTS);
 const STEP_TIMEOUT = 30_000; // any single wait (page load, online, connect, one message)
 const TOTAL_TIMEOUT = 5 * 60_000; // the whole run, whatever happens
 
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--allow-loopback-in-peer-connection",
-  "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-];
 const CONTEXT_OPTIONS = { permissions: ["microphone", "camera"] };
 
 function intEnv(name, dflt, min, max) {

@@ -190,14 +190,7 @@ impl Chat {
     }
 
     fn on_offer(&mut self, peer: &PeerId, conn: String, payload: &Value) {
-        let sdp = payload
-            .get("sdp")
-            .filter(|s| s.get("type").and_then(Value::as_str) == Some("offer"));
-        let Some(sdp) = sdp
-            .and_then(|s| s.get("sdp"))
-            .and_then(Value::as_str)
-            .filter(|s| s.len() <= MAX_SDP)
-        else {
+        let Some(sdp) = sdp_of(payload, "offer") else {
             return;
         };
         if payload.get("type").and_then(Value::as_str) != Some("data")
@@ -253,14 +246,7 @@ impl Chat {
         else {
             return;
         };
-        let sdp = payload
-            .get("sdp")
-            .filter(|s| s.get("type").and_then(Value::as_str) == Some("answer"));
-        let Some(sdp) = sdp
-            .and_then(|s| s.get("sdp"))
-            .and_then(Value::as_str)
-            .filter(|s| s.len() <= MAX_SDP)
-        else {
+        let Some(sdp) = sdp_of(payload, "answer") else {
             return;
         };
         let (pc, sdp) = (link.pc.clone(), sdp.to_string());
@@ -548,6 +534,19 @@ fn new_link(
         timeout,
         stale: None,
     }
+}
+
+/// The SDP text of an offer or answer payload (`{"sdp":{"type":kind,"sdp":"…"}}`), if it
+/// has that kind and is not too long.
+fn sdp_of<'a>(payload: &'a Value, kind: &str) -> Option<&'a str> {
+    let description = payload.get("sdp")?;
+    if description.get("type").and_then(Value::as_str) != Some(kind) {
+        return None;
+    }
+    description
+        .get("sdp")
+        .and_then(Value::as_str)
+        .filter(|s| s.len() <= MAX_SDP)
 }
 
 fn flush_candidates(link: &mut Link) {

@@ -10,7 +10,20 @@ import { randomBytes } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve } from "../../scripts/serve.mjs";
-import { expect, messages, person, say, shownTexts, test, type PeerServer } from "./support";
+import {
+  createRoom,
+  expect,
+  joinRoom,
+  memberList,
+  members,
+  messages,
+  onlineMembers,
+  person,
+  say,
+  shownTexts,
+  test,
+  type PeerServer,
+} from "./support";
 
 // The stock-peerjs test client (peerjs-client.html) has a rare handshake race of its own
 // when several connections to the same peer overlap ("expected hello", about 1 run in 40;
@@ -121,37 +134,6 @@ function watchConsole(page: Page, who: string) {
   return seen;
 }
 
-/** Creates a room named `name` and returns its invite link. */
-async function createRoom(page: Page, name: string): Promise<string> {
-  await page.getByRole("textbox", { name: "New room name" }).fill(name);
-  await page.getByRole("button", { name: "Create room" }).click();
-  await expect(page.getByRole("region", { name: `Room ${name}` })).toBeVisible();
-  return inviteOf(page);
-}
-
-/** The invite link of the open room. */
-async function inviteOf(page: Page): Promise<string> {
-  const link = await page.getByRole("button", { name: "Copy room invite link" }).getAttribute("data-invite");
-  expect(link).toContain("#room=");
-  return link!;
-}
-
-/** Opens a room invite link in an already named person's page. */
-async function join(page: Page, link: string, room: string): Promise<void> {
-  await page.goto(link);
-  await expect(page.getByRole("region", { name: `Room ${room}` })).toBeVisible();
-}
-
-function memberList(page: Page) {
-  return page.getByRole("list", { name: "Members" });
-}
-function members(page: Page) {
-  return memberList(page).getByRole("listitem");
-}
-function onlineMembers(page: Page) {
-  return memberList(page).getByRole("listitem", { name: /, online$/ });
-}
-
 /** The invite fragment (without `#`) of a link, and the room id in it. */
 function fragmentOf(link: string): { fragment: string; room: string } {
   const fragment = new URL(link).hash.slice(1);
@@ -188,7 +170,7 @@ test("A forged message (wrong signature) relayed by a member is rejected and not
   const annConsole = watchConsole(ann.page, "Ann");
   const benConsole = watchConsole(ben.page, "Ben");
   const link = await createRoom(ann.page, "Team");
-  await join(ben.page, link, "Team");
+  await joinRoom(ben.page, link, "Team");
   await expect(onlineMembers(ann.page)).toHaveCount(2);
   await expect(onlineMembers(ben.page)).toHaveCount(2);
   const { fragment, room } = fragmentOf(link);
@@ -280,7 +262,7 @@ test("A browser with the room id but without the secret is refused", async ({ br
   const ben = await person(browser, appUrl(), "Ben");
   const consoles = [watchConsole(ann.page, "Ann"), watchConsole(ben.page, "Ben")];
   const link = await createRoom(ann.page, "Club");
-  await join(ben.page, link, "Club");
+  await joinRoom(ben.page, link, "Club");
   await expect(onlineMembers(ann.page)).toHaveCount(2);
   await expect(onlineMembers(ben.page)).toHaveCount(2);
   await say(ann.page, "members only");
@@ -299,7 +281,7 @@ test("A browser with the room id but without the secret is refused", async ({ br
   // A Peerchat browser opens the link with the wrong secret.
   const eve = await person(browser, appUrl(), "Eve");
   const eveConsole = watchConsole(eve.page, "Eve");
-  await join(eve.page, `${link.split("#")[0]}#${badFragment}`, "Club");
+  await joinRoom(eve.page, `${link.split("#")[0]}#${badFragment}`, "Club");
   // It does reach both members over verified connections (and proves the wrong secret)...
   await expect.poll(() => verifications(ann.page, eve.id), { timeout: 30_000 }).toBeGreaterThan(0);
   await expect.poll(() => verifications(ben.page, eve.id), { timeout: 30_000 }).toBeGreaterThan(0);

@@ -1,41 +1,16 @@
 // Rooms: group chat in a full mesh between separate browser contexts, over real WebRTC.
 import type { Page } from "@playwright/test";
-import { expect, messages, person, say, shownTexts, test } from "./support";
-
-/** Creates a room named `name` and returns its invite link. */
-async function createRoom(page: Page, name: string): Promise<string> {
-  await page.getByRole("textbox", { name: "New room name" }).fill(name);
-  await page.getByRole("button", { name: "Create room" }).click();
-  await expect(page.getByRole("region", { name: `Room ${name}` })).toBeVisible();
-  return inviteOf(page);
-}
-
-/** The invite link of the open room. */
-async function inviteOf(page: Page): Promise<string> {
-  const link = await page.getByRole("button", { name: "Copy room invite link" }).getAttribute("data-invite");
-  expect(link).toContain("#room=");
-  return link!;
-}
-
-/** Opens a room invite link in an already named person's page. */
-async function join(page: Page, link: string, room: string): Promise<void> {
-  await page.goto(link);
-  await expect(page.getByRole("region", { name: `Room ${room}` })).toBeVisible();
-}
-
-function members(page: Page) {
-  return page.getByRole("list", { name: "Members" }).getByRole("listitem");
-}
+import { createRoom, expect, inviteOf, joinRoom, members, messages, person, say, shownTexts, test } from "./support";
 
 test("A creates a room, B and C join through the link, D through C's link; all four chat and see the same", async ({ browser, appUrl }) => {
   const [a, b, c, d] = await Promise.all(
     ["Ann", "Ben", "Cat", "Dan"].map((name) => person(browser, appUrl(), name)),
   );
   const link = await createRoom(a.page, "Team");
-  await join(b.page, link, "Team");
-  await join(c.page, link, "Team");
+  await joinRoom(b.page, link, "Team");
+  await joinRoom(c.page, link, "Team");
   const fromC = await inviteOf(c.page);
-  await join(d.page, fromC, "Team");
+  await joinRoom(d.page, fromC, "Team");
   const all = [a, b, c, d];
   for (const p of all) {
     await expect(members(p.page)).toHaveCount(4);
@@ -77,7 +52,7 @@ test("A creates a room, B and C join through the link, D through C's link; all f
 async function teamOfFour(browser: import("@playwright/test").Browser, url: string) {
   const people = await Promise.all(["Ann", "Ben", "Cat", "Dan"].map((name) => person(browser, url, name)));
   const link = await createRoom(people[0].page, "Team");
-  for (const p of people.slice(1)) await join(p.page, link, "Team");
+  for (const p of people.slice(1)) await joinRoom(p.page, link, "Team");
   for (const p of people) {
     await expect(p.page.getByRole("list", { name: "Members" }).getByRole("listitem", { name: /, online$/ })).toHaveCount(4);
   }
@@ -160,7 +135,7 @@ test("every member reloads: history and membership intact, the mesh forms again 
 test("a long catch-up (250 messages) arrives complete, in batches", async ({ browser, appUrl }) => {
   const [a, b] = await Promise.all(["Ann", "Ben"].map((name) => person(browser, appUrl(), name)));
   const link = await createRoom(a.page, "Pair");
-  await join(b.page, link, "Pair");
+  await joinRoom(b.page, link, "Pair");
   await expect(members(a.page)).toHaveCount(2);
   await b.page.close();
   for (let i = 0; i < 250; i++) await say(a.page, `backlog ${i}`);

@@ -155,3 +155,39 @@ export async function startChat(page: Page, id: string): Promise<void> {
   await page.getByRole("textbox", { name: "Friend's ID" }).fill(id);
   await page.getByRole("button", { name: "Start chat" }).click();
 }
+
+/** Creates a room named `name` in the UI and returns its invite link. */
+export async function createRoom(page: Page, name: string): Promise<string> {
+  await page.getByRole("textbox", { name: "New room name" }).fill(name);
+  await page.getByRole("button", { name: "Create room" }).click();
+  await expect(page.getByRole("region", { name: `Room ${name}` })).toBeVisible();
+  return inviteOf(page);
+}
+
+/** The invite link of the open room. */
+export async function inviteOf(page: Page): Promise<string> {
+  const link = await page.getByRole("button", { name: "Copy room invite link" }).getAttribute("data-invite");
+  expect(link).toContain("#room=");
+  return link!;
+}
+
+/** Opens a room invite link in an already named person's page. */
+export async function joinRoom(page: Page, link: string, room: string): Promise<void> {
+  await page.goto(link);
+  await expect(page.getByRole("region", { name: `Room ${room}` })).toBeVisible();
+}
+
+/** The member list of the open room. */
+export function memberList(page: Page) {
+  return page.getByRole("list", { name: "Members" });
+}
+
+/** The members of the open room. */
+export function members(page: Page) {
+  return memberList(page).getByRole("listitem");
+}
+
+/** The members of the open room shown online. */
+export function onlineMembers(page: Page) {
+  return memberList(page).getByRole("listitem", { name: /, online$/ });
+}
