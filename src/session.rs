@@ -7,7 +7,7 @@ use crate::boot::{Boot, EndpointSource};
 use crate::chat::{ChatEngine, ChatEvent, ChatView, Ports};
 use crate::signaling_client::SignalingClient;
 use crate::store;
-use crate::tab_lease::{self, LeaseKeeper};
+use crate::tab_lease::{self, LeaseKeeper, LeaseWatcher};
 use gloo_events::EventListener;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -69,9 +69,16 @@ type ClientSlot = Rc<RefCell<Option<SignalingClient>>>;
 struct Runtime {
     token: String,
     client: ClientSlot,
-    keeper: Option<LeaseKeeper>,
+    lease: Option<LeaseTask>,
     chat: Option<ChatEngine>,
     _page_listeners: Vec<EventListener>,
+}
+
+/// What this tab does about the lease: keep it, or wait for it to become free. Each task
+/// runs until it is dropped, so it is only held, never read.
+enum LeaseTask {
+    Hold { _keeper: LeaseKeeper },
+    Wait { _watcher: LeaseWatcher },
 }
 
 /// The app state and its intents. Cheap to copy: every field is a handle.
@@ -131,7 +138,7 @@ impl Session {
             runtime: StoredValue::new_local(Runtime {
                 token: boot.token,
                 client: Rc::new(RefCell::new(None)),
-                keeper: None,
+                lease: None,
                 chat: None,
                 _page_listeners: Vec::new(),
             }),
@@ -142,6 +149,7 @@ impl Session {
             session.connect();
         } else {
             session.tab.set(TabState::Elsewhere);
+            session.wait_for_lease();
         }
         session.apply_invite();
         session
@@ -400,7 +408,30 @@ impl Session {
     fn hold_lease(&self) {
         let session = *self;
         let keeper = LeaseKeeper::hold(move || session.lost_lease());
-        self.runtime.update_value(|rt| rt.keeper = Some(keeper));
+        self.runtime
+            .update_value(|rt| rt.lease = Some(LeaseTask::Hold { _keeper: keeper }));
+    }
+
+    /// Waits for the other tab to let go of the profile, then carries on here by itself:
+    /// closing the other tab (or a reload that raced its own predecessor) needs no click.
+    fn wait_for_lease(&self) {
+        let session = *self;
+        let watcher = LeaseWatcher::wait(move || {
+            // Deferred: taking over drops the watcher, whose own callback is running now.
+            spawn_local(async move { session.took_free_lease() });
+        });
+        self.runtime
+            .update_value(|rt| rt.lease = Some(LeaseTask::Wait { _watcher: watcher }));
+    }
+
+    /// The lease was free and this tab took it: run the profile here.
+    fn took_free_lease(&self) {
+        if self.tab.try_get_untracked() != Some(TabState::Elsewhere) {
+            return;
+        }
+        self.tab.set(TabState::Active);
+        self.hold_lease();
+        self.connect();
     }
 
     /// Another tab took the profile: step down.
@@ -413,15 +444,13 @@ impl Session {
         if let Some(client) = slot.borrow().as_ref() {
             client.stop(OfflineReason::OpenInOtherTab);
         }
-        // Dropped after this callback returns: the keeper's own timer is running it.
-        let runtime = self.runtime;
+        // Replaced after this callback returns: the keeper's own timer is running it.
+        let session = *self;
         spawn_local(async move {
-            let slot = runtime.try_update_value(|rt| {
-                rt.keeper = None;
-                rt.client.clone()
-            });
+            let slot = session.runtime.try_with_value(|rt| rt.client.clone());
             if let Some(slot) = slot {
                 slot.borrow_mut().take();
+                session.wait_for_lease();
             }
         });
         self.connection.set(Connection::Signaling(Status::Offline {

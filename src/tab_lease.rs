@@ -48,6 +48,39 @@ pub fn force_acquire() {
     renew();
 }
 
+/// Waits, in a tab that does not hold the lease, for the lease to become free (the other tab
+/// closed, crashed or went away), so this tab can carry on without a click. Dropping it
+/// stops waiting.
+pub struct LeaseWatcher {
+    _poll: Interval,
+    _storage: EventListener,
+}
+
+impl LeaseWatcher {
+    /// Calls `on_free` once this tab has taken a lease nobody holds. A closed tab frees its
+    /// lease on `pagehide` (seen here through the `storage` event); a crashed or frozen one
+    /// lets it run out, which the poll notices within [`RENEW_MS`].
+    pub fn wait(on_free: impl Fn() + 'static) -> Self {
+        let on_free: Rc<dyn Fn()> = Rc::new(on_free);
+        let check = move || {
+            if current_holder() == Holder::Nobody && try_acquire() {
+                on_free();
+            }
+        };
+        let window = web_sys::window().expect("a page has a window");
+        let storage_check = check.clone();
+        LeaseWatcher {
+            _poll: Interval::new(RENEW_MS, check),
+            _storage: EventListener::new(&window, "storage", move |e| {
+                let key = e.dyn_ref::<StorageEvent>().and_then(StorageEvent::key);
+                if key.as_deref() == Some(LEASE_KEY) {
+                    storage_check();
+                }
+            }),
+        }
+    }
+}
+
 /// Keeps this tab's lease fresh. Dropping it stops renewing and removes all listeners.
 pub struct LeaseKeeper {
     _renew: Interval,

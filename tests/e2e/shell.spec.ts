@@ -101,6 +101,11 @@ test("a second tab of the same profile is told the profile is open elsewhere", a
   await expect(status(second)).toHaveText("Online");
   await expect(first.getByRole("heading", { name: "Peerchat is open in another tab" })).toBeVisible();
   await expect(status(first)).toContainText("open in another tab");
+
+  // Closing the tab that runs the profile lets the waiting one carry on, without a click.
+  await second.close();
+  await expect(status(first)).toHaveText("Online");
+  await expect(first.getByRole("heading", { name: "Peerchat is open in another tab" })).toHaveCount(0);
 });
 
 test("a malformed signaling server in the link gets a clear error", async ({ page, httpBase }) => {

@@ -6,7 +6,9 @@
 //! renewed every [`RENEW_MS`] and valid for [`LEASE_MS`]. A tab that finds a valid lease of
 //! another tab tells the person and stays offline until they choose "use here", which takes
 //! the lease; the other tab notices on its next renewal (or at once, through the `storage`
-//! event) and steps down. A crashed tab's lease simply runs out.
+//! event) and steps down. A crashed tab's lease simply runs out. A tab that is not running
+//! the profile keeps watching the lease and takes it as soon as nobody holds it, so closing
+//! the other tab (or a reload that raced its predecessor's exit) needs no click.
 
 use serde::{Deserialize, Serialize};
 
