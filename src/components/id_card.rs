@@ -1,5 +1,6 @@
 //! Your ID, with buttons to copy it and to copy an invite link.
 
+use super::link_field::{LinkField, copy_text};
 use crate::boot::{EndpointSource, invite_link};
 use crate::session::Session;
 use leptos::prelude::*;
@@ -16,23 +17,37 @@ pub fn IdCard() -> impl IntoView {
             .with(|p| p.as_ref().map(|p| p.name.to_string()).unwrap_or_default())
     };
     let feedback = RwSignal::new("");
-    let copy = move |text: String, done: &'static str| {
+    let copy = move |text: String, done: &'static str, by_hand: &'static str| {
         spawn_local(async move {
             feedback.set(if copy_text(&text).await {
                 done
             } else {
-                "Could not copy; select the text and copy it by hand."
+                by_hand
             });
         });
     };
     let copy_id = {
         let id = id.to_string();
-        move |_| copy(id.clone(), "ID copied to the clipboard.")
+        move |_| {
+            copy(
+                id.clone(),
+                "ID copied to the clipboard.",
+                "Could not copy; select your ID above and copy it by hand.",
+            )
+        }
     };
     let invite = invite_link(&id);
+    let invite_shown = RwSignal::new(false);
     let copy_invite = {
         let invite = invite.clone();
-        move |_| copy(invite.clone(), "Invite link copied. Send it to a friend.")
+        move |_| {
+            invite_shown.set(true);
+            copy(
+                invite.clone(),
+                "Invite link copied. Send it to a friend.",
+                "Could not copy; select the link and copy it by hand.",
+            )
+        }
     };
     let server = move || {
         let source = match session.endpoint_source.get() {
@@ -52,19 +67,11 @@ pub fn IdCard() -> impl IntoView {
             <code class="peer-id" aria-label="Your Peerchat ID">{id.to_string()}</code>
             <div class="actions">
                 <button type="button" on:click=copy_id>"Copy ID"</button>
-                <button type="button" on:click=copy_invite data-invite=invite>"Copy invite link"</button>
+                <button type="button" on:click=copy_invite>"Copy invite link"</button>
             </div>
             <p class="hint" aria-live="polite">{move || feedback.get()}</p>
+            <LinkField label="Invite link" link=Signal::stored(invite) shown=invite_shown />
             <p class="hint">"Signaling server: " {server}</p>
         </section>
     }
-}
-
-/// Copies text with the asynchronous Clipboard API; false when the browser refuses.
-async fn copy_text(text: &str) -> bool {
-    let Some(window) = web_sys::window() else {
-        return false;
-    };
-    let promise = window.navigator().clipboard().write_text(text);
-    wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
 }

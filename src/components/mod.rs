@@ -8,6 +8,7 @@ mod conversation;
 mod header;
 mod home;
 mod id_card;
+mod link_field;
 mod message_window;
 mod new_chat;
 mod notices;

@@ -1,6 +1,7 @@
 //! The open room: members, messages with their authors and receipts, invite, leave.
 
 use super::composer::Composer;
+use super::link_field::{LinkField, copy_text};
 use super::message_window::{BackButton, EarlierMessages, PAGE, hidden as hidden_count};
 use crate::boot::invite_base;
 use crate::chat::ChatEvent;
@@ -27,27 +28,31 @@ pub fn RoomPanel() -> impl IntoView {
         view.room_messages.with(|all| all[skip..].to_vec())
     };
     let present = Memo::new(move |_| view.room_members.with(Vec::len));
-    let invite = move || {
+    // The link names members to dial among those online now, so it follows the member list.
+    let invite = Signal::derive(move || {
+        view.room_members.track();
         let id = view.active_room.get()?;
         let fragment = session.chat()?.room_invite(&id)?;
         Some(format!("{}#{fragment}", invite_base()))
-    };
+    });
+    let invite_shown = RwSignal::new(false);
     let copied = RwSignal::new("");
+    // Another room opened in this panel: its link stays hidden until asked for.
+    Effect::new(move |_| {
+        view.active_room.track();
+        invite_shown.set(false);
+        copied.set("");
+    });
     let copy_invite = move |_| {
-        let Some(link) = invite() else { return };
+        let Some(link) = invite.get_untracked() else {
+            return;
+        };
+        invite_shown.set(true);
         leptos::task::spawn_local(async move {
-            let ok = match web_sys::window() {
-                Some(w) => wasm_bindgen_futures::JsFuture::from(
-                    w.navigator().clipboard().write_text(&link),
-                )
-                .await
-                .is_ok(),
-                None => false,
-            };
-            copied.set(if ok {
+            copied.set(if copy_text(&link).await {
                 "Room invite link copied."
             } else {
-                "Could not copy the link."
+                "Could not copy; select the link and copy it by hand."
             });
         });
     };
@@ -115,7 +120,7 @@ pub fn RoomPanel() -> impl IntoView {
                     <p class="hint">{move || format!("{} members", present.get())}</p>
                 </div>
                 <div class="actions">
-                    <button type="button" on:click=copy_invite data-invite=invite>"Copy room invite link"</button>
+                    <button type="button" on:click=copy_invite>"Copy room invite link"</button>
                     <button
                         type="button"
                         on:click=move |_| {
@@ -129,6 +134,11 @@ pub fn RoomPanel() -> impl IntoView {
                 </div>
             </header>
             <p class="hint room-feedback" aria-live="polite">{move || copied.get()}</p>
+            <LinkField
+                label="Room invite link"
+                link=Signal::derive(move || invite.get().unwrap_or_default())
+                shown=invite_shown
+            />
             <ul class="members" aria-label="Members">
                 <For each=move || view.room_members.get() key=|m| (m.id.clone(), m.online, m.name.clone()) let:member>
                     <li aria-label=format!("{}, {}", member.name, if member.online { "online" } else { "offline" })>

@@ -6,8 +6,12 @@ import type { Page } from "@playwright/test";
 
 test("A and B chat both ways via an invite link; after both reload the history is intact", async ({ browser, appUrl }) => {
   const a = await person(browser, appUrl(), "Alice");
-  const invite = await a.page.getByRole("button", { name: "Copy invite link" }).getAttribute("data-invite");
+  // Copy invite link: on the clipboard, and shown in a field to select by hand.
+  await a.page.getByRole("button", { name: "Copy invite link" }).click();
+  await expect(a.page.getByText("Invite link copied. Send it to a friend.")).toBeVisible();
+  const invite = await a.page.getByRole("textbox", { name: "Invite link" }).inputValue();
   expect(invite).toContain(`#invite=${a.id}`);
+  expect(await a.page.evaluate(() => navigator.clipboard.readText())).toBe(invite);
 
   // B opens the invite link on a first visit: asked for a name, then straight into the chat.
   const bContext = await browser.newContext({ permissions: ["microphone", "camera"] });

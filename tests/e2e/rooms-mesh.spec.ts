@@ -1,6 +1,6 @@
 // The largest room tested on this 2-core machine: twenty members, each in its own
 // browser context, in a full mesh (190 connections). See docs/PROTOCOL.md for the limits.
-import { expect, messages, person, say, test } from "./support";
+import { expect, inviteOf, messages, person, say, test } from "./support";
 
 const SIZE = 20;
 
@@ -11,9 +11,9 @@ test(`a room of ${SIZE} members forms a full mesh and everyone gets every messag
   const first = people[0].page;
   await first.getByRole("textbox", { name: "New room name" }).fill("Big");
   await first.getByRole("button", { name: "Create room" }).click();
-  const link = await first.getByRole("button", { name: "Copy room invite link" }).getAttribute("data-invite");
+  const link = await inviteOf(first);
   for (const p of people.slice(1)) {
-    await p.page.goto(link!);
+    await p.page.goto(link);
     await expect(p.page.getByRole("region", { name: "Room Big" })).toBeVisible();
   }
   for (const p of people) {

@@ -139,3 +139,22 @@ test("settings: an unreachable server shows offline; choosing the local server b
   await expect(status(page)).toHaveText("Online");
   await expect(page.getByText(/\(from your settings\)/)).toBeVisible();
 });
+
+test("without clipboard access, Copy invite link says so and shows the link to copy by hand", async ({ browser, appUrl }) => {
+  // A browser that refuses clipboard writes (denied permission, an unfocused page, or an
+  // origin without clipboard access).
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    navigator.clipboard.writeText = () => Promise.reject(new DOMException("Write permission denied.", "NotAllowedError"));
+  });
+  const page = await context.newPage();
+  await page.goto(appUrl());
+  await chooseName(page, "Grace");
+  const id = await shownId(page);
+  await page.getByRole("button", { name: "Copy invite link" }).click();
+  await expect(page.getByText("Could not copy; select the link and copy it by hand.")).toBeVisible();
+  const field = page.getByRole("textbox", { name: "Invite link" });
+  await expect(field).toHaveValue(new RegExp(`#invite=${id}$`));
+  await expect(field).not.toBeEditable();
+  await context.close();
+});
