@@ -68,16 +68,22 @@ impl Chat {
                     ));
                     return;
                 }
+                // Stored, so acknowledged at once: the sender's round trip does not wait
+                // for this page to render.
+                let have = conv.counters.have;
+                if let Some(link) = self.links.get(peer) {
+                    send_frame(link, &Frame::Ack { upto: have });
+                }
+                let conv = self.conversation(peer);
                 if !reading {
                     conv.unread = conv.unread.saturating_add(1);
                     conv.save_meta(peer);
                 }
-                let have = conv.counters.have;
                 self.show(peer, message);
                 if !reading {
                     self.publish_contacts();
                 }
-                Frame::Ack { upto: have }
+                return;
             }
             Received::Duplicate => Frame::Ack {
                 upto: conv.counters.have,
@@ -121,10 +127,13 @@ impl Chat {
             return;
         }
         super::mark(&format!("peerchat:compose:{peer}:{}", message.seq));
-        self.show(peer, message);
-        if self.links.contains_key(peer) {
+        // Sent before it is shown, so rendering is not on the message's way out.
+        let connected = self.links.contains_key(peer);
+        if connected {
             self.pump(peer);
-        } else {
+        }
+        self.show(peer, message);
+        if !connected {
             // Someone is writing to this contact: try now rather than at the next redial.
             if let Some(c) = self.contact_mut(peer) {
                 c.redial_attempts = 0;
