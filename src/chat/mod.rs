@@ -315,6 +315,9 @@ impl Chat {
                 if let Some(peer) = self.view.active.get_untracked() {
                     self.mark_read(&peer);
                 }
+                if let Some(id) = self.view.active_room.get_untracked() {
+                    self.mark_room_read(&id);
+                }
             }
         }
     }

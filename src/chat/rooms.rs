@@ -14,8 +14,11 @@ use peerchat_core::name::DisplayName;
 use peerchat_core::room::invite::Invite;
 use peerchat_core::room::log::{Insert, RoomLog, Vector};
 use peerchat_core::room::message::{Kind, RoomMessage};
-use peerchat_core::room::{RoomId, RoomSecret, Rooms, StoredRoom, log_prefix, proof};
+use peerchat_core::room::{
+    RoomId, RoomMeta, RoomSecret, Rooms, StoredRoom, log_prefix, meta_key, proof,
+};
 use peerchat_core::segments::SegmentLog;
+use peerchat_core::storage::{self, Loaded};
 use std::collections::{HashMap, HashSet};
 
 /// Most messages sent in answer to one `room-have`. The receiver asks again (its debounced
@@ -44,6 +47,21 @@ pub struct RoomState {
 }
 
 impl RoomState {
+    /// Stores the unread count. Failure only costs a stale badge after a reload, so it is
+    /// not reported.
+    fn save_meta(&self) {
+        let meta = RoomMeta::new(self.unread);
+        store::write_raw(&meta_key(&self.stored.id), &storage::encode(&meta)).ok();
+    }
+
+    /// The room is being read: clear its unread count.
+    fn mark_read(&mut self) {
+        if self.unread != 0 {
+            self.unread = 0;
+            self.save_meta();
+        }
+    }
+
     fn secret(&self) -> RoomSecret {
         RoomSecret(self.stored.secret.0)
     }
@@ -89,6 +107,20 @@ pub fn load_rooms(notify: &dyn Fn(String)) -> HashMap<RoomId, RoomState> {
             // Verification happens here; an invalid stored message is simply not loaded.
             log.insert(m);
         }
+        let meta_key = meta_key(&id);
+        let unread = match storage::load::<RoomMeta>(store::read_raw(&meta_key).as_deref()) {
+            Loaded::Ok(meta) => meta.unread,
+            Loaded::Missing => 0,
+            Loaded::Damaged { raw, error } => {
+                notify(store::keep_aside(
+                    &meta_key,
+                    &raw,
+                    "room state",
+                    &error.to_string(),
+                ));
+                0
+            }
+        };
         rooms.insert(
             id,
             RoomState {
@@ -98,7 +130,7 @@ pub fn load_rooms(notify: &dyn Fn(String)) -> HashMap<RoomId, RoomState> {
                 authed: HashSet::new(),
                 vectors: HashMap::new(),
                 joined_sent: HashSet::new(),
-                unread: 0,
+                unread,
                 have_timer: None,
             },
         );
@@ -384,6 +416,7 @@ impl Chat {
         }
         if m.author != me && m.kind == Kind::Text && !active {
             state.unread = state.unread.saturating_add(1);
+            state.save_meta();
         }
         // Pass it on to every member who may lack it.
         let targets: Vec<PeerId> = state
@@ -498,12 +531,22 @@ impl Chat {
             .as_ref()
             .and_then(|id| self.rooms.get_mut(id))
             .map(|state| {
-                state.unread = 0;
+                state.mark_read();
                 state.log.ordered().into_iter().cloned().collect()
             })
             .unwrap_or_default();
         self.view.room_messages.try_set(messages);
         self.publish_rooms();
+    }
+
+    /// The page became visible with room `id` open: its messages are seen now.
+    pub(super) fn mark_room_read(&mut self, id: &RoomId) {
+        if let Some(state) = self.rooms.get_mut(id)
+            && state.unread != 0
+        {
+            state.mark_read();
+            self.publish_rooms();
+        }
     }
 
     /// Writes the rooms list, members and receipts signals.

@@ -148,3 +148,27 @@ test("a long catch-up (250 messages) arrives complete, in batches", async ({ bro
   await a.context.close();
   await b.context.close();
 });
+
+test("a room's unread count survives a reload and clears when the room is read", async ({ browser, appUrl }) => {
+  const [a, b] = await Promise.all(["Ann", "Ben"].map((name) => person(browser, appUrl(), name)));
+  const link = await createRoom(a.page, "Pair");
+  await joinRoom(b.page, link, "Pair");
+  await expect(members(a.page).filter({ hasText: "Ben" })).toHaveAccessibleName("Ben, online");
+  // Ben comes back to the start page: no room open.
+  await b.page.reload();
+  const pair = (page: Page) => page.getByRole("navigation", { name: "Rooms" }).getByRole("button", { name: /^Pair, room/ });
+  await expect(pair(b.page)).toHaveAccessibleName("Pair, room");
+  await expect(members(a.page).filter({ hasText: "Ben" })).toHaveAccessibleName("Ben, online");
+  await say(a.page, "one");
+  await say(a.page, "two");
+  await expect(pair(b.page)).toHaveAccessibleName("Pair, room, 2 unread");
+  await b.page.reload();
+  await expect(pair(b.page)).toHaveAccessibleName("Pair, room, 2 unread");
+  await pair(b.page).click();
+  await expect(messages(b.page)).toContainText("two");
+  await expect(pair(b.page)).toHaveAccessibleName("Pair, room");
+  await b.page.reload();
+  await expect(pair(b.page)).toHaveAccessibleName("Pair, room");
+  await a.context.close();
+  await b.context.close();
+});

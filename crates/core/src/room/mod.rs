@@ -108,3 +108,77 @@ impl crate::storage::Record for Rooms {
 pub fn log_prefix(room: &RoomId) -> String {
     format!("peerchat/v1/room/{room}")
 }
+
+/// The key of a room's meta record, beside its log segments (which are numbered).
+pub fn meta_key(room: &RoomId) -> String {
+    format!("peerchat/v1/room/{room}/meta")
+}
+
+/// A room's meta record: what the page keeps about a room besides its log. A separate
+/// small record, so counting an unread message does not rewrite the room list.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RoomMeta {
+    // Read only so `deny_unknown_fields` accepts the version; `encode` writes it.
+    #[serde(default, skip_serializing)]
+    v: u64,
+    /// Messages of others not yet seen by the person.
+    pub unread: u32,
+}
+
+impl RoomMeta {
+    /// A meta record.
+    pub fn new(unread: u32) -> Self {
+        RoomMeta { v: 1, unread }
+    }
+}
+
+impl crate::storage::Versioned for RoomMeta {
+    const VERSION: u64 = 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{self, Loaded};
+
+    #[test]
+    fn room_meta_round_trips_and_rejects_damage() {
+        let text = storage::encode(&RoomMeta::new(7));
+        assert_eq!(text, r#"{"v":1,"unread":7}"#);
+        assert_eq!(
+            storage::load::<RoomMeta>(Some(&text)),
+            Loaded::Ok(RoomMeta::new(7))
+        );
+        for bad in [
+            r#"{"v":1,"unread":-1}"#,
+            r#"{"v":1,"unread":"7"}"#,
+            r#"{"v":2,"unread":7}"#,
+            r#"{"v":1,"unread":7,"extra":1}"#,
+            "not json",
+        ] {
+            assert!(
+                matches!(storage::load::<RoomMeta>(Some(bad)), Loaded::Damaged { .. }),
+                "{bad}"
+            );
+        }
+        assert_eq!(storage::load::<RoomMeta>(None), Loaded::Missing);
+    }
+
+    #[test]
+    fn meta_key_is_not_a_segment_key() {
+        let id = RoomId::from_random(&[3; 16]);
+        let meta = meta_key(&id);
+        let segment = format!("{}/0", log_prefix(&id));
+        assert_ne!(meta, segment);
+        assert!(meta.starts_with(&log_prefix(&id)));
+        assert!(
+            !meta
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .chars()
+                .all(|c| c.is_ascii_digit())
+        );
+    }
+}
