@@ -1,6 +1,7 @@
 //! The connection status: connecting, online, or offline with the reason.
 
 use crate::session::{Connection, Session};
+use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use peerchat_core::signaling::{OfflineReason, Status};
 
@@ -11,16 +12,30 @@ fn describe(connection: &Connection) -> (&'static str, String) {
         Connection::BadEndpoint(msg) => ("offline", format!("Offline: {msg}")),
         Connection::Signaling(Status::Connecting) => ("connecting", "Connecting…".into()),
         Connection::Signaling(Status::Online) => ("online", "Online".into()),
-        Connection::Signaling(Status::Offline {
-            reason,
-            retry_in_ms,
-        }) => {
-            let retry = match retry_in_ms {
-                Some(ms) => format!(", retrying in {} s", ms.div_ceil(1000)),
-                None => String::new(),
-            };
-            ("offline", format!("Offline: {}{retry}", reason.describe()))
+        Connection::Signaling(Status::Offline { reason, .. }) => {
+            ("offline", format!("Offline: {}", reason.describe()))
         }
+    }
+}
+
+/// When the next automatic attempt is due (ms since the epoch), if one is planned.
+fn retry_deadline(connection: &Connection, now: f64) -> Option<f64> {
+    match connection {
+        Connection::Signaling(Status::Offline {
+            retry_in_ms: Some(ms),
+            ..
+        }) => Some(now + f64::from(*ms)),
+        _ => None,
+    }
+}
+
+/// "retrying in N s", counting down to `deadline`.
+fn retry_text(deadline: f64, now: f64) -> String {
+    let seconds = ((deadline - now) / 1000.0).ceil().max(0.0);
+    if seconds > 0.0 {
+        format!("retrying in {seconds} s")
+    } else {
+        "retrying now".into()
     }
 }
 
@@ -29,6 +44,22 @@ fn describe(connection: &Connection) -> (&'static str, String) {
 pub fn StatusBadge() -> impl IntoView {
     let session = expect_context::<Session>();
     let state = Memo::new(move |_| describe(&session.connection.get()));
+    // The countdown ticks outside the live status region, so a screen reader announces the
+    // reason once rather than every second.
+    let deadline = Memo::new(move |_| {
+        session
+            .connection
+            .with(|c| retry_deadline(c, js_sys::Date::now()))
+    });
+    let now = RwSignal::new(js_sys::Date::now());
+    let ticker = StoredValue::new_local(None::<Interval>);
+    Effect::new(move |_| {
+        let counting = deadline.get().is_some();
+        now.set(js_sys::Date::now());
+        ticker
+            .set_value(counting.then(|| Interval::new(250, move || now.set(js_sys::Date::now()))));
+    });
+    let countdown = move || deadline.get().map(|d| retry_text(d, now.get()));
     let can_retry = Memo::new(move |_| {
         matches!(
             session.connection.get(),
@@ -47,6 +78,7 @@ pub fn StatusBadge() -> impl IntoView {
                 <span class="status-dot" aria-hidden="true"></span>
                 <span>{move || state.get().1}</span>
             </p>
+            <span class="retry-in hint">{countdown}</span>
             <Show when=move || can_retry.get()>
                 <button type="button" class="link-button" on:click=move |_| session.retry_now()>
                     "Reconnect now"

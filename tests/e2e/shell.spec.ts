@@ -38,6 +38,12 @@ test("server stopped: offline; started again: online without a reload", async ({
     await server.stop();
     await expect(status(page)).toContainText("Offline");
     await expect(page.getByRole("button", { name: "Reconnect now" })).toBeVisible();
+    // The wait until the next attempt counts down (the first waits are 1-2 s; wait for one
+    // of at least 2 s to see it tick).
+    const countdown = page.getByText(/^retrying in \d+ s$/);
+    await expect(countdown).toHaveText(/^retrying in ([2-9]|10) s$/, { timeout: 30_000 });
+    const first = Number((await countdown.textContent())!.match(/\d+/)![0]);
+    await expect(countdown).toHaveText(`retrying in ${first - 1} s`);
 
     await server.start();
     // The backoff is capped at 10 s; no click, no reload.
