@@ -30,6 +30,9 @@ const MAX_CONN_ID: usize = 64;
 const DISCONNECTED_GRACE_MS: u32 = 2_000;
 /// Longest SDP accepted.
 const MAX_SDP: usize = 32 * 1024;
+/// Frames held from a channel that opened before its descriptions could be read. A peer
+/// sends one frame (`hello`) before it hears from us, so more is a protocol violation.
+const MAX_EARLY_FRAMES: usize = 1;
 
 /// An asynchronous WebRTC step that finished.
 #[derive(Debug)]
@@ -54,6 +57,10 @@ pub struct Link {
     remote_set: bool,
     queued: Vec<Value>,
     handshake: Option<Handshake>,
+    /// The channel is open, but the handshake waits for both descriptions to be readable.
+    awaiting_descriptions: bool,
+    /// Frames that arrived while the handshake waited (at most [`MAX_EARLY_FRAMES`]).
+    early_frames: Vec<Vec<u8>>,
     /// The peer proved its identity on this connection.
     pub verified: bool,
     /// My messages up to this sequence number were written to this channel.
@@ -307,10 +314,12 @@ impl Chat {
                 flush_candidates(link);
                 let payload = json!({"sdp": {"type": "answer", "sdp": sdp}, "type": "data", "connectionId": conn});
                 self.relay(RelayKind::Answer, peer, payload);
+                self.resume_handshake(peer);
             }
             Step::AnswerSet => {
                 link.remote_set = true;
                 flush_candidates(link);
+                self.resume_handshake(peer);
             }
             Step::Failed(reason) => self.drop_link(peer, &reason),
         }
@@ -370,8 +379,23 @@ impl Chat {
         }
         let (Some(local), Some(remote)) = (rtc::local_sdp(&link.pc), rtc::remote_sdp(&link.pc))
         else {
-            return self.drop_link(peer, "no descriptions");
+            // Chromium can open the channel (and deliver the peer's hello) before the
+            // promise of setRemoteDescription has resolved and `remoteDescription` shows
+            // it. The negotiation step that resolves it resumes the handshake; the connect
+            // timeout bounds the wait.
+            if !link.awaiting_descriptions {
+                web_sys::console::debug_1(
+                    &format!(
+                        "Peerchat: connection {} with {peer} open before its descriptions; waiting",
+                        link.conn
+                    )
+                    .into(),
+                );
+            }
+            link.awaiting_descriptions = true;
+            return;
         };
+        link.awaiting_descriptions = false;
         match Handshake::start(
             &self.me,
             &name,
@@ -383,8 +407,22 @@ impl Chat {
             Ok((handshake, hello)) => {
                 link.handshake = Some(handshake);
                 send_frame(link, &hello);
+                for frame in std::mem::take(&mut link.early_frames) {
+                    self.on_frame(peer, &frame);
+                }
             }
             Err(e) => self.refuse(peer, e),
+        }
+    }
+
+    /// Both descriptions may be readable now: start a handshake that waited for them.
+    fn resume_handshake(&mut self, peer: &PeerId) {
+        if self
+            .links
+            .get(peer)
+            .is_some_and(|l| l.awaiting_descriptions)
+        {
+            self.start_handshake(peer);
         }
     }
 
@@ -411,6 +449,10 @@ impl Chat {
             return self.on_chat_frame(peer, frame);
         }
         let Some(handshake) = link.handshake.as_mut() else {
+            if link.awaiting_descriptions && link.early_frames.len() < MAX_EARLY_FRAMES {
+                link.early_frames.push(bytes.to_vec());
+                return;
+            }
             return self.refuse(peer, HandshakeError::Unexpected);
         };
         let result = match frame {
@@ -468,7 +510,7 @@ impl Chat {
                  Someone may be trying to impersonate this contact; nothing was sent to them."
             ));
         }
-        self.drop_link(peer, "handshake failed");
+        self.drop_link(peer, &format!("handshake failed: {error}"));
     }
 
     fn refuse_key_change(&mut self, peer: &PeerId) {
@@ -493,10 +535,18 @@ impl Chat {
     }
 
     /// Closes the connection with `peer` and plans the next dial if it is a contact.
-    pub(super) fn drop_link(&mut self, peer: &PeerId, _reason: &str) {
+    pub(super) fn drop_link(&mut self, peer: &PeerId, reason: &str) {
         let Some(link) = self.links.remove(peer) else {
             return;
         };
+        // For whoever debugs a connection: why it ended (the UI shows only online/offline).
+        web_sys::console::debug_1(
+            &format!(
+                "Peerchat: connection {} with {peer} closed: {reason}",
+                link.conn
+            )
+            .into(),
+        );
         self.rooms_on_link_closed(peer);
         let was_verified = link.verified;
         drop(link);
@@ -526,6 +576,8 @@ fn new_link(
         remote_set: false,
         queued: Vec::new(),
         handshake: None,
+        awaiting_descriptions: false,
+        early_frames: Vec::new(),
         verified: false,
         sent_upto: 0,
         limiter: PeerLimiter::new(js_sys::Date::now()),
