@@ -4,14 +4,9 @@
 // connection at the limits of docs/PROTOCOL.md section 5 (more than 5 invalid frames; a
 // token bucket of 1,000 frames refilled at 200/s), stores and shows nothing of it, never
 // panics, and keeps working, also for another person chatting at the same time.
-import type { Browser, Page } from "@playwright/test";
-import type { Server } from "node:http";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { serve } from "../../scripts/serve.mjs";
-import { contact, expect, messages, person, say, shownTexts, startChat, test, type PeerServer } from "./support";
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+import type { Page } from "@playwright/test";
+import { clientState, dumpLog, openStockClient, test, watchConsole } from "./stock-client";
+import { contact, expect, messages, person, say, shownTexts, startChat } from "./support";
 
 type ClientState = {
   id: string | null;
@@ -31,48 +26,7 @@ type ClientApi = { send(text: string): number; sendRaw(data: string | ArrayBuffe
 /** A frame to write raw: UTF-8 bytes of a string, given bytes, or a text (string) message. */
 type RawFrame = { binary: string } | { bytes: number[] } | { text: string };
 
-let rootServer: Server;
-let rootBase: string;
-
-test.beforeAll(async () => {
-  // The repository root, for the client page and node_modules/peerjs.
-  rootServer = await serve(ROOT, 0);
-  rootBase = `http://127.0.0.1:${(rootServer.address() as { port: number }).port}`;
-});
-
-test.afterAll(async () => {
-  await new Promise((r) => rootServer.close(r));
-});
-
-/** Opens the stock-peerjs client page in its own browser context. */
-async function stockClient(browser: Browser, peer: PeerServer, name: string, target?: string) {
-  const context = await browser.newContext({ permissions: ["microphone", "camera"] });
-  const page = await context.newPage();
-  const params = new URLSearchParams({ host: "127.0.0.1", port: String(peer.port), path: peer.path, name });
-  if (target) params.set("target", target);
-  await page.goto(`${rootBase}/tests/e2e/peerjs-client.html?${params}`);
-  await expect.poll(() => state(page).then((s) => s.registered)).toBe(true);
-  const id = (await state(page)).id!;
-  expect(id).toMatch(/^pc-[a-z2-7]{20}$/);
-  return { context, page, id };
-}
-
-function state(page: Page): Promise<ClientState> {
-  return page.evaluate(() => {
-    const c = (window as unknown as { client?: ClientState }).client;
-    if (!c) throw new Error("window.client is not there yet");
-    return JSON.parse(JSON.stringify(c)) as ClientState;
-  });
-}
-
-async function dumpLog(page: Page) {
-  try {
-    const s = await state(page);
-    console.log(`--- stock client ${s.id} log ---\n${s.log.join("\n")}`);
-  } catch {
-    /* page gone */
-  }
-}
+const state = (page: Page) => clientState<ClientState>(page);
 
 /** Writes `frames` raw, in order, in one go; returns the connection id they went to. */
 function sendRaw(page: Page, frames: RawFrame[]): Promise<string> {
@@ -86,19 +40,6 @@ function sendRaw(page: Page, frames: RawFrame[]): Promise<string> {
     }
     return conn;
   }, frames);
-}
-
-/** Everything a Peerchat page says on its console, and its uncaught errors. A panic in the
- * Rust code shows up as a console error containing "panicked". */
-function watchConsole(page: Page, who: string) {
-  const seen = { errors: [] as string[], panics: [] as string[] };
-  page.on("console", (m) => {
-    const text = m.text();
-    if (text.includes("panicked")) seen.panics.push(`${who}: ${text}`);
-    if (m.type() === "error") seen.errors.push(`${who}: ${text}`);
-  });
-  page.on("pageerror", (e) => seen.panics.push(`${who} uncaught: ${e.message}`));
-  return seen;
 }
 
 /** Records every accessible name the contact button of `name` takes from now on, so a short
@@ -167,8 +108,8 @@ function verifications(page: Page, peerId: string): Promise<number> {
 
 const MARK = "HOSTILE";
 
-test("garbage, oversized frames, unknown types and invalid messages are dropped; the sixth cuts the connection", async ({ browser, appUrl, peer }) => {
-  const client = await stockClient(browser, peer, "Stock Client");
+test("garbage, oversized frames, unknown types and invalid messages are dropped; the sixth cuts the connection", async ({ browser, appUrl, peer, repoBase }) => {
+  const client = await openStockClient(browser, peer, repoBase, "Stock Client");
   const alice = await person(browser, appUrl(), "Alice");
   const aliceConsole = watchConsole(alice.page, "Alice");
   let bob: Awaited<ReturnType<typeof person>> | undefined;
@@ -263,7 +204,7 @@ test("garbage, oversized frames, unknown types and invalid messages are dropped;
   }
 });
 
-test("a flood of 3,000 frames cuts the connection; Alice stays responsive and her chat with Bob goes on", async ({ browser, appUrl, peer }) => {
+test("a flood of 3,000 frames cuts the connection; Alice stays responsive and her chat with Bob goes on", async ({ browser, appUrl, peer, repoBase }) => {
   const alice = await person(browser, appUrl(), "Alice");
   const bob = await person(browser, appUrl(), "Bob");
   const consoles = [watchConsole(alice.page, "Alice"), watchConsole(bob.page, "Bob")];
@@ -275,7 +216,7 @@ test("a flood of 3,000 frames cuts the connection; Alice stays responsive and he
   await expect(messages(bob.page)).toContainText("before the flood");
 
   // The hostile client dials Alice and verifies.
-  const client = await stockClient(browser, peer, "Stock Client", alice.id);
+  const client = await openStockClient(browser, peer, repoBase, "Stock Client", { target: alice.id });
   try {
     await expect.poll(() => state(client.page).then((s) => s.verified), { timeout: 20_000 }).toBe(true);
     await expect(contact(alice.page, "Stock Client")).toHaveAccessibleName(/^Stock Client, online/);

@@ -1,14 +1,9 @@
 // Interoperability: a client written from docs/PROTOCOL.md alone, on the stock npm `peerjs`
 // 1.5.5 library (tests/e2e/peerjs-client.html), chats with a Peerchat user over real WebRTC,
 // both when it dials the Peerchat user and when the Peerchat user dials it.
-import type { Browser, Page } from "@playwright/test";
-import type { Server } from "node:http";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { serve } from "../../scripts/serve.mjs";
-import { contact, expect, messages, person, say, shownTexts, startChat, test, type PeerServer } from "./support";
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+import type { Page } from "@playwright/test";
+import { clientState, dumpLog, openStockClient, test } from "./stock-client";
+import { contact, expect, messages, person, say, shownTexts, startChat } from "./support";
 
 type ClientState = {
   id: string | null;
@@ -22,54 +17,11 @@ type ClientState = {
   log: string[];
 };
 
-let rootServer: Server;
-let rootBase: string;
+const state = (page: Page) => clientState<ClientState>(page);
 
-test.beforeAll(async () => {
-  // The repository root, for the client page and node_modules/peerjs (the app server
-  // fixture serves only dist/).
-  rootServer = await serve(ROOT, 0);
-  rootBase = `http://127.0.0.1:${(rootServer.address() as { port: number }).port}`;
-});
-
-test.afterAll(async () => {
-  await new Promise((r) => rootServer.close(r));
-});
-
-/** Opens the stock-peerjs client page in its own browser context. */
-async function stockClient(browser: Browser, peer: PeerServer, name: string, target?: string) {
-  const context = await browser.newContext({ permissions: ["microphone", "camera"] });
-  const page = await context.newPage();
-  const params = new URLSearchParams({ host: "127.0.0.1", port: String(peer.port), path: peer.path, name });
-  if (target) params.set("target", target);
-  await page.goto(`${rootBase}/tests/e2e/peerjs-client.html?${params}`);
-  await expect.poll(() => state(page).then((s) => s.registered)).toBe(true);
-  const id = (await state(page)).id!;
-  expect(id).toMatch(/^pc-[a-z2-7]{20}$/);
-  return { context, page, id };
-}
-
-function state(page: Page): Promise<ClientState> {
-  return page.evaluate(() => {
-    const c = (window as unknown as { client?: ClientState }).client;
-    if (!c) throw new Error("window.client is not there yet");
-    return JSON.parse(JSON.stringify(c)) as ClientState;
-  });
-}
-
-/** The client's frame log (on failure, or always with PEERJS_LOG=1): what was on the wire. */
-async function dumpLog(page: Page) {
-  try {
-    const s = await state(page);
-    console.log(`--- stock client ${s.id} log ---\n${s.log.join("\n")}`);
-  } catch {
-    /* page gone */
-  }
-}
-
-test("the stock peerjs client dials a Peerchat user: handshake, messages both ways, acks", async ({ browser, appUrl, peer }) => {
+test("the stock peerjs client dials a Peerchat user: handshake, messages both ways, acks", async ({ browser, appUrl, peer, repoBase }) => {
   const alice = await person(browser, appUrl(), "Alice");
-  const client = await stockClient(browser, peer, "Stock Client", alice.id);
+  const client = await openStockClient(browser, peer, repoBase, "Stock Client", { target: alice.id });
   try {
     await expect.poll(() => state(client.page).then((s) => s.verified), { timeout: 20_000 }).toBe(true);
     const s = await state(client.page);
@@ -108,8 +60,8 @@ test("the stock peerjs client dials a Peerchat user: handshake, messages both wa
   }
 });
 
-test("a Peerchat user dials the stock peerjs client: handshake, messages both ways", async ({ browser, appUrl, peer }) => {
-  const client = await stockClient(browser, peer, "Stock Client");
+test("a Peerchat user dials the stock peerjs client: handshake, messages both ways", async ({ browser, appUrl, peer, repoBase }) => {
+  const client = await openStockClient(browser, peer, repoBase, "Stock Client");
   const alice = await person(browser, appUrl(), "Alice");
   try {
     await startChat(alice.page, client.id);

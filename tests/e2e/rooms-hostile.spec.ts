@@ -5,11 +5,8 @@
 // with the room id but not its secret (a Peerchat browser, and the stock client) connects to
 // the members but is never let in: no members, no messages, no receipts.
 import type { Browser, Page } from "@playwright/test";
-import type { Server } from "node:http";
 import { randomBytes } from "node:crypto";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { serve } from "../../scripts/serve.mjs";
+import { clientState, dumpLog, openStockClient, test, watchConsole } from "./stock-client";
 import {
   createRoom,
   expect,
@@ -21,7 +18,6 @@ import {
   person,
   say,
   shownTexts,
-  test,
   type PeerServer,
 } from "./support";
 
@@ -30,8 +26,6 @@ import {
 // seen once in CI on the wrong-secret test). Its assertions stay strict; one retry keeps
 // that test-client flake from failing CI until the client is fixed (noted on the issue).
 test.describe.configure({ retries: 1 });
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 type RoomMessage = {
   room: string;
@@ -69,69 +63,21 @@ type ClientApi = {
   signRoomMessage(m: RoomMessage): Promise<RoomMessage>;
 };
 
-let rootServer: Server;
-let rootBase: string;
-
-test.beforeAll(async () => {
-  // The repository root, for the client page and node_modules/peerjs.
-  rootServer = await serve(ROOT, 0);
-  rootBase = `http://127.0.0.1:${(rootServer.address() as { port: number }).port}`;
-});
-
-test.afterAll(async () => {
-  await new Promise((r) => rootServer.close(r));
-});
-
-/** Opens the stock-peerjs client page in its own browser context, joining the room of the
- * invite `fragment`. */
-async function stockMember(browser: Browser, peer: PeerServer, name: string, fragment: string) {
-  const context = await browser.newContext({ permissions: ["microphone", "camera"] });
-  const page = await context.newPage();
-  const params = new URLSearchParams({ host: "127.0.0.1", port: String(peer.port), path: peer.path, name, room: fragment });
-  await page.goto(`${rootBase}/tests/e2e/peerjs-client.html?${params}`);
-  await expect.poll(() => state(page).then((s) => s.registered)).toBe(true);
-  const s = await state(page);
-  expect(s.id).toMatch(/^pc-[a-z2-7]{20}$/);
-  if (s.error) await dumpLog(page);
+/** Opens the stock-peerjs client page, joining the room of the invite `fragment`. */
+async function stockMember(browser: Browser, peer: PeerServer, repoBase: string, name: string, fragment: string) {
+  const member = await openStockClient(browser, peer, repoBase, name, { room: fragment });
+  const s = await state(member.page);
+  if (s.error) await dumpLog(member.page);
   expect(s.error).toBeNull();
-  return { context, page, id: s.id! };
+  return member;
 }
 
-function state(page: Page): Promise<ClientState> {
-  return page.evaluate(() => {
-    const c = (window as unknown as { client?: ClientState }).client;
-    if (!c) throw new Error("window.client is not there yet");
-    return JSON.parse(JSON.stringify(c)) as ClientState;
-  });
-}
+const state = (page: Page) => clientState<ClientState>(page);
 
 async function roomOf(page: Page, room: string): Promise<RoomView> {
   const r = (await state(page)).rooms[room];
   if (!r) throw new Error(`the client is not in room ${room}`);
   return r;
-}
-
-async function dumpLog(page: Page) {
-  try {
-    const s = await state(page);
-    console.log(`--- stock client ${s.id} log ---\n${s.log.join("\n")}`);
-  } catch {
-    /* page gone */
-  }
-}
-
-/** Everything a Peerchat page says on its console; panics (a Rust panic is a console error
- * containing "panicked") and uncaught errors apart. */
-function watchConsole(page: Page, who: string) {
-  const seen = { all: [] as string[], errors: [] as string[], panics: [] as string[] };
-  page.on("console", (m) => {
-    const text = m.text();
-    seen.all.push(text);
-    if (text.includes("panicked")) seen.panics.push(`${who}: ${text}`);
-    if (m.type() === "error") seen.errors.push(`${who}: ${text}`);
-  });
-  page.on("pageerror", (e) => seen.panics.push(`${who} uncaught: ${e.message}`));
-  return seen;
 }
 
 /** The invite fragment (without `#`) of a link, and the room id in it. */
@@ -164,7 +110,7 @@ function verifications(page: Page, peerId: string): Promise<number> {
 
 const MARK = "FORGED";
 
-test("A forged message (wrong signature) relayed by a member is rejected and not stored", async ({ browser, appUrl, peer }) => {
+test("A forged message (wrong signature) relayed by a member is rejected and not stored", async ({ browser, appUrl, peer, repoBase }) => {
   const ann = await person(browser, appUrl(), "Ann");
   const ben = await person(browser, appUrl(), "Ben");
   const annConsole = watchConsole(ann.page, "Ann");
@@ -176,7 +122,7 @@ test("A forged message (wrong signature) relayed by a member is rejected and not
   const { fragment, room } = fragmentOf(link);
 
   // M joins through the invite: a legitimate member, in the mesh with both.
-  const m = await stockMember(browser, peer, "Mallory", fragment);
+  const m = await stockMember(browser, peer, repoBase, "Mallory", fragment);
   try {
     for (const p of [ann, ben]) {
       await expect(onlineMembers(p.page)).toHaveCount(3, { timeout: 30_000 });
@@ -257,7 +203,7 @@ test("A forged message (wrong signature) relayed by a member is rejected and not
   }
 });
 
-test("A browser with the room id but without the secret is refused", async ({ browser, appUrl, peer }) => {
+test("A browser with the room id but without the secret is refused", async ({ browser, appUrl, peer, repoBase }) => {
   const ann = await person(browser, appUrl(), "Ann");
   const ben = await person(browser, appUrl(), "Ben");
   const consoles = [watchConsole(ann.page, "Ann"), watchConsole(ben.page, "Ben")];
@@ -287,7 +233,7 @@ test("A browser with the room id but without the secret is refused", async ({ br
   await expect.poll(() => verifications(ben.page, eve.id), { timeout: 30_000 }).toBeGreaterThan(0);
 
   // ...and a stock client does the same, with a log of every frame it receives.
-  const m = await stockMember(browser, peer, "Mallory", badFragment);
+  const m = await stockMember(browser, peer, repoBase, "Mallory", badFragment);
   try {
     for (const p of [ann, ben]) {
       await expect
