@@ -92,7 +92,8 @@ function fragmentOf(link: string): { fragment: string; room: string } {
 function storedRoom(page: Page, room: string): Promise<{ keys: string[]; messages: RoomMessage[] }> {
   return page.evaluate((room) => {
     const prefix = `peerchat/v1/room/${room}/`;
-    const keys = Object.keys(localStorage).filter((k) => k.startsWith(prefix)).sort();
+    // Numbered segments only (the room's `meta` record sits beside them).
+    const keys = Object.keys(localStorage).filter((k) => k.startsWith(prefix) && /^\d+$/.test(k.slice(prefix.length))).sort();
     const messages = keys.flatMap((k) => (JSON.parse(localStorage.getItem(k)!) as { m: unknown[] }).m) as RoomMessage[];
     return { keys, messages };
   }, room);
