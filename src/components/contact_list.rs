@@ -1,5 +1,6 @@
 //! The contacts: name, online state, unread count.
 
+use super::list_item::{ListItem, with_unread};
 use crate::chat::ChatEvent;
 use crate::session::Session;
 use leptos::prelude::*;
@@ -21,35 +22,24 @@ pub fn ContactList() -> impl IntoView {
                         let id = contact.id.clone();
                         let current = {
                             let id = id.clone();
-                            move || view.active.with(|a| a.as_ref() == Some(&id))
+                            Signal::derive(move || view.active.with(|a| a.as_ref() == Some(&id)))
                         };
                         let state = if contact.online { "online" } else { "offline" };
-                        let unread = contact.unread;
                         let label = contact.label();
-                        let accessible = match unread {
-                            0 => format!("{label}, {state}"),
-                            n => format!("{label}, {state}, {n} unread"),
-                        };
                         view! {
-                            <li>
-                                <button
-                                    type="button"
-                                    class="contact"
-                                    aria-label=accessible
-                                    aria-current=move || if current() { "true" } else { "false" }
-                                    on:click=move |_| {
-                                        if let Some(chat) = session.chat() {
-                                            chat.dispatch(ChatEvent::Open(Some(id.clone())));
-                                        }
+                            <ListItem
+                                accessible=with_unread(format!("{label}, {state}"), contact.unread)
+                                current=current
+                                label=label
+                                unread=contact.unread
+                                on_open=move || {
+                                    if let Some(chat) = session.chat() {
+                                        chat.dispatch(ChatEvent::Open(Some(id.clone())));
                                     }
-                                >
-                                    <span class="presence" data-state=state aria-hidden="true"></span>
-                                    <span class="contact-name">{label}</span>
-                                    <Show when=move || unread != 0>
-                                        <span class="badge" aria-hidden="true">{unread}</span>
-                                    </Show>
-                                </button>
-                            </li>
+                                }
+                            >
+                                <span class="presence" data-state=state aria-hidden="true"></span>
+                            </ListItem>
                         }
                     }
                 </For>

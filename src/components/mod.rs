@@ -9,6 +9,7 @@ mod header;
 mod home;
 mod id_card;
 mod link_field;
+mod list_item;
 mod message_window;
 mod new_chat;
 mod notices;

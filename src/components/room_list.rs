@@ -1,5 +1,6 @@
 //! The rooms: create one, and the list of rooms you are in.
 
+use super::list_item::{ListItem, with_unread};
 use crate::chat::ChatEvent;
 use crate::session::Session;
 use leptos::prelude::*;
@@ -31,33 +32,22 @@ pub fn RoomList() -> impl IntoView {
                         let id = room.id.clone();
                         let current = {
                             let id = id.clone();
-                            move || view.active_room.with(|a| a.as_ref() == Some(&id))
+                            Signal::derive(move || view.active_room.with(|a| a.as_ref() == Some(&id)))
                         };
-                        let accessible = match room.unread {
-                            0 => format!("{}, room", room.name),
-                            n => format!("{}, room, {n} unread", room.name),
-                        };
-                        let unread = room.unread;
                         view! {
-                            <li>
-                                <button
-                                    type="button"
-                                    class="contact"
-                                    aria-label=accessible
-                                    aria-current=move || if current() { "true" } else { "false" }
-                                    on:click=move |_| {
-                                        if let Some(chat) = session.chat() {
-                                            chat.dispatch(ChatEvent::OpenRoom(Some(id.clone())));
-                                        }
+                            <ListItem
+                                accessible=with_unread(format!("{}, room", room.name), room.unread)
+                                current=current
+                                label=room.name.clone()
+                                unread=room.unread
+                                on_open=move || {
+                                    if let Some(chat) = session.chat() {
+                                        chat.dispatch(ChatEvent::OpenRoom(Some(id.clone())));
                                     }
-                                >
-                                    <span class="room-mark" aria-hidden="true">"#"</span>
-                                    <span class="contact-name">{room.name.clone()}</span>
-                                    <Show when=move || unread != 0>
-                                        <span class="badge" aria-hidden="true">{unread}</span>
-                                    </Show>
-                                </button>
-                            </li>
+                                }
+                            >
+                                <span class="room-mark" aria-hidden="true">"#"</span>
+                            </ListItem>
                         }
                     }
                 </For>
