@@ -330,9 +330,7 @@ impl Session {
     /// Intent: run the profile in this tab, taking over from the other one.
     pub fn use_here(&self) {
         tab_lease::force_acquire();
-        self.tab.set(TabState::Active);
-        self.hold_lease();
-        self.connect();
+        self.run_here();
     }
 
     /// Intent: hide a notice.
@@ -426,9 +424,13 @@ impl Session {
 
     /// The lease was free and this tab took it: run the profile here.
     fn took_free_lease(&self) {
-        if self.tab.try_get_untracked() != Some(TabState::Elsewhere) {
-            return;
+        if self.tab.try_get_untracked() == Some(TabState::Elsewhere) {
+            self.run_here();
         }
+    }
+
+    /// This tab holds the lease now: keep it, and connect.
+    fn run_here(&self) {
         self.tab.set(TabState::Active);
         self.hold_lease();
         self.connect();
