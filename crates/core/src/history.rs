@@ -7,8 +7,8 @@
 //! are derived from the messages on load; only the peer's acknowledgement and the unread
 //! count live in a small meta record.
 
-use crate::chat::conversation::Message;
-use crate::chat::wire::{Bytes32, MAX_COUNTER, MAX_MESSAGE_ID};
+use crate::conversation::Message;
+use crate::primitives::{Bytes32, MAX_COUNTER, valid_message_id};
 use crate::identity::PeerId;
 use crate::name::DisplayName;
 use crate::segments::SegmentLog;
@@ -72,11 +72,10 @@ pub struct History {
 
 fn message_valid(m: &Message, me: &PeerId, peer: &PeerId) -> bool {
     (m.author == *me || m.author == *peer)
-        && !m.id.is_empty()
-        && m.id.len() <= MAX_MESSAGE_ID
+        && valid_message_id(&m.id)
         && (1..=MAX_COUNTER).contains(&m.seq)
         && (1..=MAX_COUNTER).contains(&m.lc)
-        && crate::chat::text::clean(&m.text).as_deref() == Ok(m.text.as_str())
+        && crate::text::clean(&m.text).as_deref() == Ok(m.text.as_str())
 }
 
 fn prefix(peer: &PeerId) -> String {

@@ -9,14 +9,20 @@
 #![warn(missing_docs)]
 
 pub mod backoff;
-pub mod chat;
+pub mod binding;
+pub mod conversation;
 pub mod endpoint;
+pub mod frame;
+pub mod handshake;
 pub mod history;
 pub mod ice;
 pub mod identity;
 pub mod lease;
+pub mod limits;
 pub mod name;
+pub mod primitives;
 pub mod room;
 pub mod segments;
 pub mod signaling;
 pub mod storage;
+pub mod text;

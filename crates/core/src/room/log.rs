@@ -3,7 +3,7 @@
 
 use super::RoomId;
 use super::message::{Kind, RoomMessage, RoomMessageError};
-use crate::chat::wire::MAX_COUNTER;
+use crate::primitives::MAX_COUNTER;
 use crate::identity::{Identity, PeerId};
 use std::collections::{BTreeMap, HashSet};
 

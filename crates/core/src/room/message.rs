@@ -1,8 +1,8 @@
 //! Signed room messages: any member can relay them, nobody can forge or alter them.
 
 use super::RoomId;
-use crate::chat::text;
-use crate::chat::wire::{Bytes32, Bytes64, MAX_COUNTER, MAX_MESSAGE_ID};
+use crate::primitives::{Bytes32, Bytes64, MAX_COUNTER, valid_message_id};
+use crate::text;
 use crate::identity::{Identity, PeerId, verify};
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -141,12 +141,7 @@ impl RoomMessage {
 
     /// Checks every field and the signature. Call on everything received or loaded.
     pub fn verify(&self) -> Result<(), RoomMessageError> {
-        let id_ok = !self.id.is_empty()
-            && self.id.len() <= MAX_MESSAGE_ID
-            && self
-                .id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let id_ok = valid_message_id(&self.id);
         if !id_ok {
             return Err(RoomMessageError::Invalid("id"));
         }
@@ -306,7 +301,7 @@ mod tests {
 #[cfg(test)]
 mod vector {
     use super::*;
-    use crate::chat::wire::Frame;
+    use crate::frame::Frame;
 
     /// The documented room-message vector (docs/PROTOCOL.md, section 6): Ed25519 is
     /// deterministic, so the exact frame is fixed.

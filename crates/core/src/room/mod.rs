@@ -71,7 +71,7 @@ pub struct StoredRoom {
     /// Its name.
     pub name: crate::name::DisplayName,
     /// Its secret, base64.
-    pub secret: crate::chat::wire::Bytes32,
+    pub secret: crate::primitives::Bytes32,
     /// Members to dial before the log names any (from the invitation).
     pub via: Vec<crate::identity::PeerId>,
     /// Whether I left it (its history is kept).

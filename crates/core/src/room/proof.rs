@@ -9,7 +9,7 @@
 //! room, not even whether the member is in it.
 
 use super::{RoomId, RoomSecret};
-use crate::chat::handshake::{Binding, transcript};
+use crate::binding::Binding;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -26,28 +26,12 @@ fn mac_for(secret: &RoomSecret, room: &RoomId, signed_transcript: &[u8]) -> Hmac
 
 /// My proof for `room` on the connection described by `binding`.
 pub fn prove(secret: &RoomSecret, room: &RoomId, binding: &Binding) -> [u8; 32] {
-    let t = transcript(
-        &binding.me,
-        &binding.peer,
-        &binding.local_fingerprint,
-        &binding.remote_fingerprint,
-        &binding.my_nonce,
-        &binding.their_nonce,
-    );
-    mac_for(secret, room, &t).finalize().into_bytes().into()
+    mac_for(secret, room, &binding.mine()).finalize().into_bytes().into()
 }
 
 /// Checks the peer's proof for `room` on this connection (constant time).
 pub fn check(secret: &RoomSecret, room: &RoomId, binding: &Binding, proof: &[u8; 32]) -> bool {
-    let t = transcript(
-        &binding.peer,
-        &binding.me,
-        &binding.remote_fingerprint,
-        &binding.local_fingerprint,
-        &binding.their_nonce,
-        &binding.my_nonce,
-    );
-    mac_for(secret, room, &t).verify_slice(proof).is_ok()
+    mac_for(secret, room, &binding.theirs()).verify_slice(proof).is_ok()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Message text: cleaned and bounded, from the composer and from the network alike.
 
 /// Longest message text, in characters (Unicode scalar values). With at most 4 bytes each,
-/// a message always fits in one data-channel frame (see [`super::wire::MAX_FRAME_BYTES`]).
+/// a message always fits in one data-channel frame (see [`crate::frame::MAX_FRAME_BYTES`]).
 pub const MAX_TEXT_CHARS: usize = 2_000;
 
 /// Why a text cannot be sent.

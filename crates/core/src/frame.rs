@@ -1,54 +1,24 @@
 //! Data-channel frames. Each frame is one JSON object with a `t` field, UTF-8 encoded, sent
 //! as one binary data-channel message (the PeerJS `json` serialization); text frames with
 //! the same JSON are accepted too.
+//!
+//! This module sits above one-to-one chat ([`crate::conversation`]) and rooms
+//! ([`crate::room`]): it imports their types, and neither imports it.
 
 use crate::identity::PeerId;
+use crate::name::DisplayName;
+use crate::primitives::{Bytes32, Bytes64, MAX_COUNTER, valid_message_id};
 use crate::room::RoomId;
 use crate::room::log::{Vector, vector_within_limits};
 use crate::room::message::RoomMessage;
-use data_encoding::BASE64;
 use serde::{Deserialize, Serialize};
 
 /// Largest frame accepted or sent, in bytes (the stock `peerjs` client refuses 16,300 bytes
 /// or more in its `json` serialization).
 pub const MAX_FRAME_BYTES: usize = 16_000;
-/// Protocol version in `hello`.
-pub const PROTOCOL_VERSION: u32 = 1;
-/// Largest sequence number or logical clock accepted (2^53 - 1, exact in JavaScript).
-pub const MAX_COUNTER: u64 = (1 << 53) - 1;
-/// Longest message id, in characters.
-pub const MAX_MESSAGE_ID: usize = 32;
-
-/// 32 bytes, base64 on the wire (keys and nonces).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Bytes32(pub [u8; 32]);
-/// 64 bytes, base64 on the wire (signatures).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct Bytes64(pub [u8; 64]);
-
-macro_rules! base64_array {
-    ($ty:ident, $n:expr) => {
-        impl Serialize for $ty {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&BASE64.encode(&self.0))
-            }
-        }
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-                let bytes = BASE64
-                    .decode(text.as_bytes())
-                    .map_err(|_| serde::de::Error::custom("invalid base64"))?;
-                let array: [u8; $n] = bytes
-                    .try_into()
-                    .map_err(|_| serde::de::Error::custom(concat!("expected ", $n, " bytes")))?;
-                Ok($ty(array))
-            }
-        }
-    };
-}
-base64_array!(Bytes32, 32);
-base64_array!(Bytes64, 64);
+/// Protocol version in `hello`. Version 2 moved the display name out of `hello` into the
+/// `name` frame, sent only to contacts after verification.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// One data-channel frame.
 #[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
@@ -64,13 +34,17 @@ pub enum Frame {
         key: Bytes32,
         /// 32 fresh random bytes.
         nonce: Bytes32,
-        /// The sender's display name (checked like any display name).
-        name: String,
     },
     /// Second frame from each side: the signature over the handshake transcript.
     Proof {
         /// Ed25519 signature.
         sig: Bytes64,
+    },
+    /// After verification, to a contact: the sender's display name (checked like any
+    /// display name). Sent again when it changes.
+    Name {
+        /// The name.
+        name: String,
     },
     /// A chat message.
     Msg(WireMessage),
@@ -110,7 +84,16 @@ pub enum Frame {
         /// Per author id, the highest sequence number held without gaps.
         have: Vector,
     },
-    /// Room: a signed room message (mine or relayed).
+    /// Room: a request for the messages I lack, given what I hold. Sent to one member at
+    /// a time; answered with at most [`ROOM_BATCH`] messages, then a `room-have`.
+    #[serde(rename = "room-want")]
+    RoomWant {
+        /// The room.
+        room: RoomId,
+        /// Per author id, the highest sequence number held without gaps.
+        have: Vector,
+    },
+    /// Room: a signed room message (mine, or sent in answer to a `room-want`).
     #[serde(rename = "room-msg")]
     RoomMsg {
         /// The message.
@@ -130,9 +113,13 @@ pub struct WireMessage {
     pub lc: u64,
     /// The author's wall clock, milliseconds since the Unix epoch (for display only).
     pub ts: u64,
-    /// The text (see [`super::text::clean`]).
+    /// The text (see [`crate::text::clean`]).
     pub text: String,
 }
+
+/// Most room messages sent in answer to one `room-want`. The asker asks again once it has
+/// stored them, which paces a long catch-up and keeps it inside the per-connection limits.
+pub const ROOM_BATCH: usize = 200;
 
 /// Why a frame was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -170,20 +157,16 @@ impl Frame {
 
     fn validate(&self) -> Result<(), FrameError> {
         match self {
-            Frame::Hello { v, name, .. } => {
+            Frame::Hello { v, .. } => {
                 if *v != PROTOCOL_VERSION {
                     return Err(FrameError::Invalid("unsupported protocol version"));
                 }
-                crate::name::DisplayName::parse(name)
-                    .map_err(|_| FrameError::Invalid("bad name"))?;
+            }
+            Frame::Name { name } => {
+                DisplayName::parse(name).map_err(|_| FrameError::Invalid("bad name"))?;
             }
             Frame::Msg(m) => {
-                let id_ok = !m.id.is_empty()
-                    && m.id.len() <= MAX_MESSAGE_ID
-                    && m.id
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-                if !id_ok {
+                if !valid_message_id(&m.id) {
                     return Err(FrameError::Invalid("bad message id"));
                 }
                 if m.seq == 0
@@ -194,7 +177,7 @@ impl Frame {
                 {
                     return Err(FrameError::Invalid("counter out of range"));
                 }
-                if super::text::clean(&m.text).as_deref() != Ok(m.text.as_str()) {
+                if crate::text::clean(&m.text).as_deref() != Ok(m.text.as_str()) {
                     return Err(FrameError::Invalid("text not clean or too long"));
                 }
             }
@@ -203,7 +186,7 @@ impl Frame {
                     return Err(FrameError::Invalid("counter out of range"));
                 }
             }
-            Frame::RoomHave { have, .. } => {
+            Frame::RoomHave { have, .. } | Frame::RoomWant { have, .. } => {
                 if !vector_within_limits(have) {
                     return Err(FrameError::Invalid("version vector too large"));
                 }
@@ -216,6 +199,18 @@ impl Frame {
         }
         Ok(())
     }
+}
+
+/// The `v` of a `hello` that did not parse, if the bytes are one: lets a receiver tell a
+/// peer running another protocol version from garbage.
+pub fn hello_version(bytes: &[u8]) -> Option<u64> {
+    #[derive(Deserialize)]
+    struct AnyHello {
+        t: String,
+        v: u64,
+    }
+    let hello: AnyHello = serde_json::from_slice(bytes).ok()?;
+    (hello.t == "hello").then_some(hello.v)
 }
 
 /// Whether a frame is the stock `peerjs` client's graceful close,
@@ -261,13 +256,16 @@ mod tests {
             (Frame::Sync { have: 0 }, r#"{"t":"sync","have":0}"#),
             (
                 Frame::Hello {
-                    v: 1,
+                    v: 2,
                     id: PeerId::parse("pc-eh7ddx5bksrgcytl7bka").unwrap(),
                     key: Bytes32([1; 32]),
                     nonce: Bytes32([2; 32]),
-                    name: "Ann".into(),
                 },
-                r#"{"t":"hello","v":1,"id":"pc-eh7ddx5bksrgcytl7bka","key":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=","nonce":"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=","name":"Ann"}"#,
+                r#"{"t":"hello","v":2,"id":"pc-eh7ddx5bksrgcytl7bka","key":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=","nonce":"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI="}"#,
+            ),
+            (
+                Frame::Name { name: "Ann".into() },
+                r#"{"t":"name","name":"Ann"}"#,
             ),
             (
                 Frame::Proof {
@@ -340,7 +338,8 @@ mod tests {
             br#"{"t":"ack","upto":-1}"#,
             br#"{"t":"ack","upto":1,"extra":true}"#,
             br#"{"t":"proof","sig":"AAAA"}"#,
-            br#"{"t":"hello","v":1,"id":"bob","key":"","nonce":"","name":"x"}"#,
+            br#"{"t":"hello","v":2,"id":"bob","key":"","nonce":""}"#,
+            br#"{"t":"name"}"#,
         ] {
             assert!(
                 matches!(Frame::parse(bad), Err(FrameError::Malformed(_))),
@@ -399,22 +398,35 @@ mod tests {
             Frame::parse(ack.as_bytes()),
             Err(FrameError::Invalid(_))
         ));
-        let hello = r#"{"t":"hello","v":2,"id":"pc-eh7ddx5bksrgcytl7bka","key":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=","nonce":"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=","name":"Ann"}"#;
+        let hello = r#"{"t":"hello","v":3,"id":"pc-eh7ddx5bksrgcytl7bka","key":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=","nonce":"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI="}"#;
         assert!(matches!(
             Frame::parse(hello.as_bytes()),
+            Err(FrameError::Invalid(_))
+        ));
+        assert!(matches!(
+            Frame::parse(br#"{"t":"name","name":" "}"#),
             Err(FrameError::Invalid(_))
         ));
     }
 
     #[test]
+    fn a_version_1_hello_is_told_apart() {
+        let v1 = br#"{"t":"hello","v":1,"id":"pc-eh7ddx5bksrgcytl7bka","key":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=","nonce":"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI=","name":"Ann"}"#;
+        assert!(Frame::parse(v1).is_err());
+        assert_eq!(hello_version(v1), Some(1));
+        assert_eq!(hello_version(br#"{"t":"ack","upto":1}"#), None);
+        assert_eq!(hello_version(b"garbage"), None);
+    }
+
+    #[test]
     fn the_longest_message_fits_a_frame() {
         let m = WireMessage {
-            id: "a".repeat(MAX_MESSAGE_ID),
+            id: "a".repeat(crate::primitives::MAX_MESSAGE_ID),
             seq: MAX_COUNTER,
             lc: MAX_COUNTER,
             ts: MAX_COUNTER,
             // 4-byte characters, and quotes that JSON escapes... emoji are not escaped.
-            text: "😀".repeat(super::super::text::MAX_TEXT_CHARS),
+            text: "😀".repeat(crate::text::MAX_TEXT_CHARS),
         };
         assert!(Frame::Msg(m).encode().len() <= MAX_FRAME_BYTES);
     }

@@ -3,7 +3,7 @@
 
 /// Frames per second a peer may send on average.
 pub const RATE_PER_SEC: f64 = 200.0;
-/// Burst allowance, in frames. Senders keep at most [`super::conversation::WINDOW`] messages
+/// Burst allowance, in frames. Senders keep at most [`crate::conversation::WINDOW`] messages
 /// unacknowledged, so an honest catch-up stays well inside it.
 pub const BURST: f64 = 1_000.0;
 /// Invalid frames tolerated per connection before disconnecting.

@@ -8,7 +8,8 @@
 //! The display order is by Lamport clock, then author id, then sequence number: every side
 //! computes the same order from the same set of messages, whatever the arrival order.
 
-use super::wire::{MAX_COUNTER, WireMessage};
+use crate::frame::WireMessage;
+use crate::primitives::MAX_COUNTER;
 use crate::identity::PeerId;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
