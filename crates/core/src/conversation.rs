@@ -9,8 +9,8 @@
 //! computes the same order from the same set of messages, whatever the arrival order.
 
 use crate::frame::WireMessage;
-use crate::primitives::MAX_COUNTER;
 use crate::identity::PeerId;
+use crate::primitives::MAX_COUNTER;
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
@@ -81,11 +81,15 @@ pub struct Counters {
 }
 
 impl Counters {
-    /// Rebuilds the counters from the stored messages (any order) and the stored ack.
+    /// Rebuilds the counters from the stored messages (any order), the stored ack and the
+    /// highest of my sequence numbers ever written (`last`, from the meta record). My next
+    /// number goes on after all three, so a damaged segment that lost my latest messages
+    /// never makes me reuse a number the peer already holds.
     pub fn from_messages<'a>(
         me: &PeerId,
         messages: impl IntoIterator<Item = &'a Message>,
         acked: u64,
+        last: u64,
     ) -> Self {
         let mut mine = 0;
         let mut theirs: Vec<u64> = Vec::new();
@@ -105,10 +109,11 @@ impl Counters {
             .enumerate()
             .take_while(|(i, s)| **s == *i as u64 + 1)
             .count() as u64;
+        let last = mine.max(last).max(acked).min(MAX_COUNTER - 1);
         Counters {
-            next_seq: mine + 1,
+            next_seq: last + 1,
             have,
-            acked: acked.min(mine),
+            acked: acked.min(last),
             lc,
         }
     }
@@ -180,18 +185,13 @@ pub fn to_resend<'a>(
     out
 }
 
-/// My sequence numbers to send now: those after `sent_upto` (already on the channel), up to
-/// my `last`, keeping at most [`WINDOW`] beyond what the peer acknowledged.
-pub fn send_range(sent_upto: u64, acked: u64, last: u64) -> std::ops::RangeInclusive<u64> {
-    let from = sent_upto.max(acked) + 1;
-    let to = last.min(acked.saturating_add(WINDOW));
+/// My sequence numbers to send now on a link: those after `sent_upto` (already written to
+/// this link) and after `peer_has` (what the peer said it holds, by `sync` or `ack`), up to
+/// my `last`, keeping at most [`WINDOW`] beyond what the peer holds.
+pub fn send_range(sent_upto: u64, peer_has: u64, last: u64) -> std::ops::RangeInclusive<u64> {
+    let from = sent_upto.max(peer_has) + 1;
+    let to = last.min(peer_has.saturating_add(WINDOW));
     from..=to
-}
-
-/// Glare: when both sides dial each other at once, the connection dialed by the smaller id
-/// survives. Returns whether my own dial to `them` should be kept (and theirs ignored).
-pub fn keep_my_dial(me: &PeerId, them: &PeerId) -> bool {
-    me < them
 }
 
 #[cfg(test)]
@@ -210,8 +210,8 @@ mod tests {
     #[test]
     fn in_order_delivery_duplicates_and_gaps() {
         let (a, b) = ids();
-        let mut alice = Counters::from_messages(&a, [], 0);
-        let mut bob = Counters::from_messages(&b, [], 0);
+        let mut alice = Counters::from_messages(&a, [], 0, 0);
+        let mut bob = Counters::from_messages(&b, [], 0, 0);
         let m1 = alice.compose(&a, "m1".into(), 10, "one".into());
         let m2 = alice.compose(&a, "m2".into(), 11, "two".into());
         assert_eq!((m1.seq, m1.lc, m2.seq, m2.lc), (1, 1, 2, 2));
@@ -229,7 +229,7 @@ mod tests {
     #[test]
     fn acks_are_cumulative_and_bounded() {
         let (a, _) = ids();
-        let mut c = Counters::from_messages(&a, [], 0);
+        let mut c = Counters::from_messages(&a, [], 0, 0);
         for i in 0..3 {
             c.compose(&a, format!("m{i}"), 0, "x".into());
         }
@@ -242,7 +242,7 @@ mod tests {
     #[test]
     fn pending_queue_is_what_the_peer_lacks() {
         let (a, b) = ids();
-        let mut c = Counters::from_messages(&a, [], 0);
+        let mut c = Counters::from_messages(&a, [], 0, 0);
         let mut all: Vec<Message> = (0..5)
             .map(|i| c.compose(&a, format!("m{i}"), 0, "x".into()))
             .collect();
@@ -269,12 +269,9 @@ mod tests {
         assert_eq!(send_range(0, 0, 1000), 1..=WINDOW);
         assert_eq!(send_range(WINDOW, 50, 1000), WINDOW + 1..=WINDOW + 50);
         assert_eq!(send_range(2, 5, 6), 6..=6);
-    }
-
-    #[test]
-    fn glare_is_decided_the_same_way_on_both_sides() {
-        let (a, b) = ids();
-        assert_ne!(keep_my_dial(&a, &b), keep_my_dial(&b, &a));
+        // After a `sync` that says the peer lost messages it had acknowledged, sending
+        // starts again right after what it holds.
+        assert_eq!(send_range(1, 1, 3), 2..=3);
     }
 
     #[test]
@@ -295,7 +292,7 @@ mod tests {
             msg(&a, 2, 4),
             msg(&b, 4, 9),
         ];
-        let c = Counters::from_messages(&a, &stored, 9);
+        let c = Counters::from_messages(&a, &stored, 2, 2);
         assert_eq!(
             c,
             Counters {
@@ -305,6 +302,13 @@ mod tests {
                 lc: 9
             }
         );
+        // My latest messages were lost with a damaged segment: numbering goes on after what
+        // the meta record remembers (written 5, 4 of them acknowledged).
+        let c = Counters::from_messages(&a, &stored, 4, 5);
+        assert_eq!((c.next_seq, c.acked), (6, 4));
+        // An old meta record without `last`: the acknowledgement alone still counts.
+        let c = Counters::from_messages(&a, &stored[..1], 3, 0);
+        assert_eq!((c.next_seq, c.acked), (4, 3));
     }
 
     proptest! {
@@ -313,8 +317,8 @@ mod tests {
         #[test]
         fn order_converges(perm in Just((0..12usize).collect::<Vec<_>>()).prop_shuffle()) {
             let (a, b) = ids();
-            let mut ca = Counters::from_messages(&a, [], 0);
-            let mut cb = Counters::from_messages(&b, [], 0);
+            let mut ca = Counters::from_messages(&a, [], 0, 0);
+            let mut cb = Counters::from_messages(&b, [], 0, 0);
             let mut all = Vec::new();
             for i in 0..6 {
                 let ma = ca.compose(&a, format!("a{i}"), 0, "x".into());

@@ -148,7 +148,11 @@ impl Handshake {
             return Err(HandshakeError::Unexpected);
         };
         let binding = self.binding(theirs.nonce);
-        if !verify(&theirs.key, &binding.theirs(), &Signature::from_bytes(&sig.0)) {
+        if !verify(
+            &theirs.key,
+            &binding.theirs(),
+            &Signature::from_bytes(&sig.0),
+        ) {
             return Err(HandshakeError::BadSignature);
         }
         Ok(Verified {
@@ -178,8 +182,14 @@ mod tests {
     }
 
     fn start(me: &Identity, them: &Identity, view: (&str, &str), nonce: u8) -> (Handshake, Frame) {
-        Handshake::start(me, them.peer_id().clone(), &sdp(view.0), &sdp(view.1), [nonce; 32])
-            .unwrap()
+        Handshake::start(
+            me,
+            them.peer_id().clone(),
+            &sdp(view.0),
+            &sdp(view.1),
+            [nonce; 32],
+        )
+        .unwrap()
     }
 
     /// Runs a full handshake where each side sees the given local/remote SDPs.

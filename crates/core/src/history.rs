@@ -8,13 +8,13 @@
 //! count live in a small meta record.
 
 use crate::conversation::Message;
-use crate::primitives::{Bytes32, MAX_COUNTER, valid_message_id};
 use crate::identity::PeerId;
 use crate::name::DisplayName;
+use crate::primitives::{Bytes32, MAX_COUNTER, valid_message_id};
 use crate::segments::SegmentLog;
 use crate::storage::{self, Loaded, Record, Versioned};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Contacts kept at most.
 pub const MAX_CONTACTS: usize = 500;
@@ -41,15 +41,25 @@ pub struct ChatMeta {
     pub acked: u64,
     /// Messages not yet seen by the person.
     pub unread: u32,
+    /// Highest of my sequence numbers ever written (so numbering goes on after a damaged
+    /// segment lost my latest messages). Absent in records written before protocol 2.
+    #[serde(default)]
+    pub last: u64,
+    /// When the last message was written or received (ms since the Unix epoch), to dial
+    /// recent contacts first. Absent in records written before protocol 2.
+    #[serde(default)]
+    pub at: u64,
 }
 
 impl ChatMeta {
     /// A meta record.
-    pub fn new(acked: u64, unread: u32) -> Self {
+    pub fn new(acked: u64, unread: u32, last: u64, at: u64) -> Self {
         ChatMeta {
             v: Self::VERSION,
             acked,
             unread,
+            last,
+            at,
         }
     }
 }
@@ -65,9 +75,14 @@ pub use crate::segments::{Damaged, SEGMENT_LEN};
 pub struct History {
     /// All messages, in arrival order.
     pub messages: Vec<Message>,
+    /// The segment each message is stored in.
+    segments: Vec<usize>,
     log: SegmentLog<Message>,
     /// Ids of all messages, for de-duplication by id.
-    ids: HashSet<String>,
+    ids: BTreeSet<String>,
+    me: PeerId,
+    /// Index in `messages` of each of my messages, by sequence number.
+    mine: BTreeMap<u64, usize>,
 }
 
 fn message_valid(m: &Message, me: &PeerId, peer: &PeerId) -> bool {
@@ -78,38 +93,60 @@ fn message_valid(m: &Message, me: &PeerId, peer: &PeerId) -> bool {
         && crate::text::clean(&m.text).as_deref() == Ok(m.text.as_str())
 }
 
-fn prefix(peer: &PeerId) -> String {
+/// The storage prefix of the conversation with `peer` (segments `<prefix>/<n>`).
+pub fn prefix(peer: &PeerId) -> String {
     format!("peerchat/v1/chat/{peer}")
 }
 
 impl History {
-    /// An empty history.
-    pub fn new(peer: PeerId) -> Self {
+    /// An empty history of `me` with `peer`.
+    pub fn new(me: &PeerId, peer: &PeerId) -> Self {
         History {
             messages: Vec::new(),
-            log: SegmentLog::new(prefix(&peer)),
-            ids: HashSet::new(),
+            segments: Vec::new(),
+            log: SegmentLog::new(prefix(peer)),
+            ids: BTreeSet::new(),
+            me: me.clone(),
+            mine: BTreeMap::new(),
         }
     }
 
     /// Loads the history with `peer` through `read` (a storage lookup); see
-    /// [`SegmentLog::load`]. Messages by anyone but `me` and `peer` are damage.
+    /// [`SegmentLog::load`]. Messages by anyone but `me` and `peer` are damage; a message
+    /// whose id was already loaded is skipped (a duplicate written by an older version).
     pub fn load(
         me: &PeerId,
         peer: &PeerId,
         read: impl Fn(&str) -> Option<String>,
     ) -> (History, Vec<Damaged>) {
-        let (log, messages, damaged) =
-            SegmentLog::load(prefix(peer), read, |m| message_valid(m, me, peer));
-        let ids = messages.iter().map(|m| m.id.clone()).collect();
-        (History { messages, log, ids }, damaged)
+        let loaded = SegmentLog::load(prefix(peer), read, |m| message_valid(m, me, peer));
+        let mut h = History {
+            log: loaded.log,
+            ..History::new(me, peer)
+        };
+        for (m, seg) in loaded.items.into_iter().zip(loaded.segments) {
+            if h.ids.contains(&m.id) || (m.author == *me && h.mine.contains_key(&m.seq)) {
+                continue;
+            }
+            h.index(m, seg);
+        }
+        (h, loaded.damaged)
+    }
+
+    fn index(&mut self, m: Message, seg: usize) {
+        self.ids.insert(m.id.clone());
+        if m.author == self.me {
+            self.mine.insert(m.seq, self.messages.len());
+        }
+        self.messages.push(m);
+        self.segments.push(seg);
     }
 
     /// Appends a message and returns the one write to make: (key, text).
     pub fn append(&mut self, message: Message) -> (String, String) {
         let write = self.log.append(&message);
-        self.ids.insert(message.id.clone());
-        self.messages.push(message);
+        let seg = self.log.last_segment();
+        self.index(message, seg);
         write
     }
 
@@ -118,12 +155,59 @@ impl History {
         self.ids.contains(id)
     }
 
+    /// My message with sequence number `seq`.
+    pub fn my_message(&self, seq: u64) -> Option<&Message> {
+        self.mine.get(&seq).and_then(|&i| self.messages.get(i))
+    }
+
+    /// My sequence numbers held, ascending.
+    pub fn my_seqs(&self) -> impl Iterator<Item = u64> + '_ {
+        self.mine.keys().copied()
+    }
+
     /// Undoes the last append (when the write failed), keeping memory and storage in step.
     pub fn undo_append(&mut self) -> Option<Message> {
         let m = self.messages.pop()?;
+        self.segments.pop();
         self.ids.remove(&m.id);
+        if m.author == self.me && self.mine.get(&m.seq) == Some(&self.messages.len()) {
+            self.mine.remove(&m.seq);
+        }
         self.log.undo_append();
         Some(m)
+    }
+
+    /// Gives my messages new sequence numbers (`renumber` maps old to new) and returns the
+    /// writes that store the change: one per segment touched. Used after local loss, when
+    /// the peer holds more of my messages than this browser remembers writing.
+    pub fn renumber(&mut self, renumber: &BTreeMap<u64, u64>) -> Vec<(String, String)> {
+        let mut touched = BTreeSet::new();
+        let mut moved = Vec::new();
+        for (&old, &new) in renumber {
+            if let Some(i) = self.mine.remove(&old) {
+                moved.push((new, i));
+            }
+        }
+        for (new, i) in moved {
+            if let (Some(m), Some(&seg)) = (self.messages.get_mut(i), self.segments.get(i)) {
+                m.seq = new;
+                touched.insert(seg);
+            }
+            self.mine.insert(new, i);
+        }
+        touched
+            .into_iter()
+            .map(|seg| {
+                let items = self
+                    .messages
+                    .iter()
+                    .zip(&self.segments)
+                    .filter(|(_, s)| **s == seg)
+                    .map(|(m, _)| m.clone())
+                    .collect();
+                self.log.rewrite(seg, items)
+            })
+            .collect()
     }
 }
 
@@ -167,6 +251,46 @@ impl Record for Contacts {
     const KEY: &'static str = CONTACTS_KEY;
 }
 
+/// Most ids on the block list.
+pub const MAX_BLOCKED: usize = 1_000;
+/// The block list's key.
+pub const BLOCKED_KEY: &str = "peerchat/v1/blocked";
+
+/// The block list: ids whose connections are refused at the handshake, quietly.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Blocked {
+    #[serde(default, skip_serializing)]
+    v: u64,
+    /// The blocked ids.
+    pub list: Vec<PeerId>,
+}
+
+impl Blocked {
+    /// A record holding `list`.
+    pub fn new(list: Vec<PeerId>) -> Self {
+        Blocked {
+            v: Self::VERSION,
+            list,
+        }
+    }
+}
+
+impl Versioned for Blocked {
+    const VERSION: u64 = 1;
+}
+
+impl Record for Blocked {
+    const KEY: &'static str = BLOCKED_KEY;
+}
+
+/// The peer of a conversation key (`peerchat/v1/chat/<peer>/<anything>`), if it is one.
+pub fn conversation_peer(key: &str) -> Option<PeerId> {
+    let rest = key.strip_prefix("peerchat/v1/chat/")?;
+    let (peer, _) = rest.split_once('/')?;
+    PeerId::parse(peer).ok().filter(|p| p.as_str() == peer)
+}
+
 /// Loads the meta record of a conversation (missing → zeros).
 pub fn load_meta(raw: Option<&str>) -> Loaded<ChatMeta> {
     storage::load::<ChatMeta>(raw)
@@ -201,7 +325,7 @@ mod tests {
     fn append_writes_one_bounded_segment_whatever_the_history_size() {
         let (me, peer) = ids();
         let store = RefCell::new(HashMap::<String, String>::new());
-        let mut h = History::new(peer.clone());
+        let mut h = History::new(&me, &peer);
         let mut max_write = 0;
         for seq in 1..=20_000u64 {
             let (key, text) = h.append(msg(&me, seq));
@@ -224,7 +348,7 @@ mod tests {
     fn appending_after_reload_continues_the_last_segment() {
         let (me, peer) = ids();
         let store = RefCell::new(HashMap::<String, String>::new());
-        let mut h = History::new(peer.clone());
+        let mut h = History::new(&me, &peer);
         for seq in 1..=3 {
             let (k, t) = h.append(msg(&me, seq));
             store.borrow_mut().insert(k, t);
@@ -245,7 +369,7 @@ mod tests {
     fn damaged_segments_are_reported_skipped_and_never_overwritten() {
         let (me, peer) = ids();
         let store = RefCell::new(HashMap::<String, String>::new());
-        let mut h = History::new(peer.clone());
+        let mut h = History::new(&me, &peer);
         for seq in 1..=(SEGMENT_LEN as u64 * 2 + 5) {
             let (k, t) = h.append(msg(&me, seq));
             store.borrow_mut().insert(k, t);
@@ -285,15 +409,61 @@ mod tests {
     fn knows_its_ids_across_reload_and_undo() {
         let (me, peer) = ids();
         let store = RefCell::new(HashMap::<String, String>::new());
-        let mut h = History::new(peer.clone());
+        let mut h = History::new(&me, &peer);
         let (k, t) = h.append(msg(&me, 1));
         store.borrow_mut().insert(k, t);
         h.append(msg(&me, 2));
-        assert!(h.contains_id("m2"));
+        assert!(h.contains_id("m2") && h.my_message(2).is_some());
         h.undo_append();
-        assert!(!h.contains_id("m2"));
+        assert!(!h.contains_id("m2") && h.my_message(2).is_none());
         let (loaded, _) = History::load(&me, &peer, |k| store.borrow().get(k).cloned());
         assert!(loaded.contains_id("m1") && !loaded.contains_id("m2"));
+    }
+
+    #[test]
+    fn renumbering_rewrites_only_the_segments_touched() {
+        let (me, peer) = ids();
+        let store = RefCell::new(HashMap::<String, String>::new());
+        let mut h = History::new(&me, &peer);
+        for seq in 1..=(SEGMENT_LEN as u64 + 3) {
+            let (k, t) = h.append(msg(&me, seq));
+            store.borrow_mut().insert(k, t);
+        }
+        let writes = h.renumber(&BTreeMap::from([(202, 500), (203, 501)]));
+        assert_eq!(writes.len(), 1);
+        assert_eq!(writes[0].0, segment_key(&peer, 1));
+        for (k, t) in writes {
+            store.borrow_mut().insert(k, t);
+        }
+        assert_eq!(h.my_message(500).map(|m| m.id.as_str()), Some("m202"));
+        assert!(h.my_message(202).is_none());
+        let (loaded, _) = History::load(&me, &peer, |k| store.borrow().get(k).cloned());
+        let seqs: Vec<u64> = loaded.my_seqs().collect();
+        assert_eq!(seqs.len(), SEGMENT_LEN + 3);
+        assert_eq!(seqs[seqs.len() - 2..], [500, 501]);
+        // Appends go on in the rewritten last segment.
+        let mut loaded = loaded;
+        assert_eq!(loaded.append(msg(&me, 502)).0, segment_key(&peer, 1));
+    }
+
+    #[test]
+    fn conversation_keys_name_their_peer() {
+        let (_, peer) = ids();
+        assert_eq!(
+            conversation_peer(&segment_key(&peer, 3)),
+            Some(peer.clone())
+        );
+        assert_eq!(conversation_peer(&meta_key(&peer)), Some(peer));
+        assert_eq!(conversation_peer("peerchat/v1/chat/PC-X/0"), None);
+        assert_eq!(conversation_peer("peerchat/v1/contacts"), None);
+    }
+
+    #[test]
+    fn meta_reads_records_without_the_new_fields() {
+        let old = r#"{"v":1,"acked":3,"unread":1}"#;
+        assert_eq!(load_meta(Some(old)), Loaded::Ok(ChatMeta::new(3, 1, 0, 0)));
+        let new = storage::encode(&ChatMeta::new(3, 1, 4, 99));
+        assert_eq!(new, r#"{"v":1,"acked":3,"unread":1,"last":4,"at":99}"#);
     }
 
     #[test]

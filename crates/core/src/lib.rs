@@ -12,6 +12,7 @@ pub mod backoff;
 pub mod binding;
 pub mod conversation;
 pub mod endpoint;
+pub mod engine;
 pub mod frame;
 pub mod handshake;
 pub mod history;

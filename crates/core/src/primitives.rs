@@ -68,7 +68,10 @@ mod tests {
     fn base64_round_trip_and_length_check() {
         let text = serde_json::to_string(&Bytes32([1; 32])).unwrap();
         assert_eq!(text, "\"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\"");
-        assert_eq!(serde_json::from_str::<Bytes32>(&text).unwrap(), Bytes32([1; 32]));
+        assert_eq!(
+            serde_json::from_str::<Bytes32>(&text).unwrap(),
+            Bytes32([1; 32])
+        );
         assert!(serde_json::from_str::<Bytes32>("\"AAAA\"").is_err());
         assert!(serde_json::from_str::<Bytes64>(&text).is_err());
     }

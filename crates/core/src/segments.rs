@@ -45,12 +45,32 @@ pub struct Damaged {
     pub error: DecodeError,
 }
 
+/// What [`SegmentLog::load`] found.
+#[derive(Debug, Clone)]
+pub struct LoadedLog<T> {
+    /// The write position, after the last readable segment.
+    pub log: SegmentLog<T>,
+    /// The readable items, in order.
+    pub items: Vec<T>,
+    /// For each item, the number of the segment it is stored in.
+    pub segments: Vec<usize>,
+    /// Segments that could not be read.
+    pub damaged: Vec<Damaged>,
+}
+
 /// The write position of a segmented log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SegmentLog<T> {
     prefix: String,
     last_segment: usize,
     tail: Vec<T>,
+}
+
+/// The text that stands in for a damaged segment once its value has been kept aside: an
+/// empty segment keeps the numbering (segments are read until one is missing) and stops the
+/// damage from being reported again at every load.
+pub fn empty_segment_text() -> String {
+    r#"{"v":1,"m":[]}"#.to_string()
 }
 
 impl<T: Clone + Serialize + DeserializeOwned> SegmentLog<T> {
@@ -68,17 +88,23 @@ impl<T: Clone + Serialize + DeserializeOwned> SegmentLog<T> {
         format!("{}/{n}", self.prefix)
     }
 
+    /// The segment new items go to.
+    pub fn last_segment(&self) -> usize {
+        self.last_segment
+    }
+
     /// Loads every segment through `read` (0, 1, ... until one is missing). A segment that
     /// does not decode, is too long, or holds an item `valid` refuses is reported as
     /// damaged and skipped; new items then go to a segment after it, so a damaged key is
-    /// never overwritten. Returns the log, the items in order, and the damage.
+    /// never overwritten before it was kept aside.
     pub fn load(
         prefix: String,
         read: impl Fn(&str) -> Option<String>,
         valid: impl Fn(&T) -> bool,
-    ) -> (Self, Vec<T>, Vec<Damaged>) {
+    ) -> LoadedLog<T> {
         let mut log = SegmentLog::new(prefix);
         let mut items = Vec::new();
+        let mut segments = Vec::new();
         let mut damaged = Vec::new();
         let mut n = 0;
         let mut last_good = None;
@@ -89,6 +115,7 @@ impl<T: Clone + Serialize + DeserializeOwned> SegmentLog<T> {
                 Ok(seg) if seg.m.len() <= SEGMENT_LEN && seg.m.iter().all(&valid) => {
                     last_good = Some(n);
                     log.tail = seg.m.clone();
+                    segments.extend(std::iter::repeat_n(n, seg.m.len()));
                     items.extend(seg.m);
                 }
                 Ok(_) => damaged.push(Damaged {
@@ -108,10 +135,16 @@ impl<T: Clone + Serialize + DeserializeOwned> SegmentLog<T> {
                 log.tail.clear();
             }
         }
-        (log, items, damaged)
+        LoadedLog {
+            log,
+            items,
+            segments,
+            damaged,
+        }
     }
 
-    /// Appends an item; returns the one write to make: (key, text).
+    /// Appends an item; returns the one write to make: (key, text). The item goes to
+    /// segment [`SegmentLog::last_segment`] as it is after the call.
     pub fn append(&mut self, item: &T) -> (String, String) {
         if self.tail.len() >= SEGMENT_LEN {
             self.last_segment += 1;
@@ -125,5 +158,13 @@ impl<T: Clone + Serialize + DeserializeOwned> SegmentLog<T> {
     /// Undoes the last append (its write failed).
     pub fn undo_append(&mut self) {
         self.tail.pop();
+    }
+
+    /// The write that replaces segment `n` with `items` (a rewrite after renumbering).
+    pub fn rewrite(&mut self, n: usize, items: Vec<T>) -> (String, String) {
+        if n == self.last_segment {
+            self.tail = items.clone();
+        }
+        (self.key(n), storage::encode(&Segment::new(items)))
     }
 }

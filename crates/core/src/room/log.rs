@@ -3,9 +3,9 @@
 
 use super::RoomId;
 use super::message::{Kind, RoomMessage, RoomMessageError};
-use crate::primitives::MAX_COUNTER;
 use crate::identity::{Identity, PeerId};
-use std::collections::{BTreeMap, HashSet};
+use crate::primitives::MAX_COUNTER;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Most members (authors) a room holds. The mesh is tested at 12; the cap bounds memory and
 /// the size of version vectors.
@@ -44,7 +44,7 @@ pub struct RoomLog {
     room: RoomId,
     messages: Vec<RoomMessage>,
     have: Vector,
-    ids: HashSet<String>,
+    ids: BTreeSet<String>,
     lc: u64,
 }
 
@@ -55,7 +55,7 @@ impl RoomLog {
             room,
             messages: Vec::new(),
             have: Vector::new(),
-            ids: HashSet::new(),
+            ids: BTreeSet::new(),
             lc: 0,
         }
     }
@@ -98,7 +98,34 @@ impl RoomLog {
         Insert::New
     }
 
-    /// Writes, signs and inserts a message of mine.
+    /// Takes back the message with id `id` if it is the last one inserted (its write
+    /// failed): the log is as before, so it can come again.
+    pub fn undo_insert(&mut self, id: &str) -> bool {
+        if self.messages.last().is_none_or(|m| m.id != id) {
+            return false;
+        }
+        let Some(m) = self.messages.pop() else {
+            return false;
+        };
+        self.ids.remove(&m.id);
+        if m.seq <= 1 {
+            self.have.remove(&m.author);
+        } else {
+            self.have.insert(m.author.clone(), m.seq - 1);
+        }
+        true
+    }
+
+    /// The message with this id, if held.
+    pub fn get(&self, id: &str) -> Option<&RoomMessage> {
+        if !self.ids.contains(id) {
+            return None;
+        }
+        self.messages.iter().rev().find(|m| m.id == id)
+    }
+
+    /// Writes, signs and inserts a message of mine. Fails (inserting nothing) when the
+    /// room is full, or the message is invalid (a first message that is not a join).
     pub fn compose(
         &mut self,
         me: &Identity,
@@ -106,13 +133,15 @@ impl RoomLog {
         ts: u64,
         kind: Kind,
         text: String,
-    ) -> RoomMessage {
+    ) -> Result<RoomMessage, RoomMessageError> {
         let seq = self.have.get(me.peer_id()).copied().unwrap_or(0) + 1;
         let lc = (self.lc + 1).min(MAX_COUNTER);
         let m = RoomMessage::sign(me, self.room.clone(), id, seq, lc, ts, kind, text);
-        let inserted = self.insert(m.clone());
-        debug_assert_eq!(inserted, Insert::New);
-        m
+        match self.insert(m.clone()) {
+            Insert::New => Ok(m),
+            Insert::Invalid(e) => Err(e),
+            Insert::Duplicate | Insert::Gap => Err(RoomMessageError::Invalid("sequence")),
+        }
     }
 
     /// What I hold, per author.
@@ -193,9 +222,30 @@ mod tests {
     fn joined(who: &[Identity]) -> RoomLog {
         let mut log = RoomLog::new(room());
         for (i, p) in who.iter().enumerate() {
-            log.compose(p, format!("join{i}"), 0, Kind::Join, format!("P{i}"));
+            log.compose(p, format!("join{i}"), 0, Kind::Join, format!("P{i}"))
+                .unwrap();
         }
         log
+    }
+
+    #[test]
+    fn an_insert_can_be_taken_back() {
+        let ps = people();
+        let mut log = joined(&ps);
+        let before = log.vector().clone();
+        let m = log
+            .compose(&ps[1], "t1".into(), 0, Kind::Text, "hi".into())
+            .unwrap();
+        assert!(!log.undo_insert("join0"), "only the last one");
+        assert!(log.undo_insert(&m.id));
+        assert_eq!(log.vector(), &before);
+        assert_eq!(log.insert(m), Insert::New);
+        let mut fresh = RoomLog::new(room());
+        let first = fresh
+            .compose(&ps[0], "j".into(), 0, Kind::Join, "P".into())
+            .unwrap();
+        assert!(fresh.undo_insert(&first.id));
+        assert!(fresh.vector().is_empty());
     }
 
     #[test]
@@ -203,7 +253,9 @@ mod tests {
         let ps = people();
         let mut log = joined(&ps);
         let mut other = joined(&ps);
-        let good = other.compose(&ps[0], "t1".into(), 5, Kind::Text, "hi".into());
+        let good = other
+            .compose(&ps[0], "t1".into(), 5, Kind::Text, "hi".into())
+            .unwrap();
         let mut altered = good.clone();
         altered.text = "HI".into();
         assert!(matches!(
@@ -231,8 +283,12 @@ mod tests {
     fn gaps_wait_for_sync() {
         let ps = people();
         let mut source = joined(&ps);
-        let m2 = source.compose(&ps[1], "a".into(), 0, Kind::Text, "two".into());
-        let m3 = source.compose(&ps[1], "b".into(), 0, Kind::Text, "three".into());
+        let m2 = source
+            .compose(&ps[1], "a".into(), 0, Kind::Text, "two".into())
+            .unwrap();
+        let m3 = source
+            .compose(&ps[1], "b".into(), 0, Kind::Text, "three".into())
+            .unwrap();
         let mut log = RoomLog::new(room());
         assert_eq!(log.insert(m3.clone()), Insert::Gap);
         for m in source.missing_for(log.vector()) {
@@ -255,7 +311,8 @@ mod tests {
                 0,
                 Kind::Text,
                 format!("from a {i}"),
-            );
+            )
+            .unwrap();
         }
         for i in 0..2 {
             b.compose(
@@ -264,9 +321,12 @@ mod tests {
                 0,
                 Kind::Text,
                 format!("from b {i}"),
-            );
+            )
+            .unwrap();
         }
-        let p2 = a.compose(&ps[2], "c0".into(), 0, Kind::Text, "from c".into());
+        let p2 = a
+            .compose(&ps[2], "c0".into(), 0, Kind::Text, "from c".into())
+            .unwrap();
         let to_b: Vec<RoomMessage> = a.missing_for(b.vector()).into_iter().cloned().collect();
         let to_a: Vec<RoomMessage> = b.missing_for(a.vector()).into_iter().cloned().collect();
         assert_eq!(to_b.len(), 5, "4 of P0 and 1 of P2");
@@ -288,7 +348,8 @@ mod tests {
     fn membership_follows_join_and_leave() {
         let ps = people();
         let mut log = joined(&ps);
-        log.compose(&ps[1], "l".into(), 0, Kind::Leave, "P1".into());
+        log.compose(&ps[1], "l".into(), 0, Kind::Leave, "P1".into())
+            .unwrap();
         let members = log.members();
         assert_eq!(members.len(), 3);
         assert_eq!(members.iter().filter(|m| m.present).count(), 2);
@@ -299,7 +360,9 @@ mod tests {
     fn receipts_count_holders() {
         let ps = people();
         let mut log = joined(&ps);
-        let m = log.compose(&ps[0], "x".into(), 0, Kind::Text, "count me".into());
+        let m = log
+            .compose(&ps[0], "x".into(), 0, Kind::Text, "count me".into())
+            .unwrap();
         let behind = joined(&ps).vector().clone();
         let ahead = log.vector().clone();
         assert_eq!(RoomLog::holders(&m, [&behind, &ahead, &ahead]), 2);
@@ -314,7 +377,7 @@ mod tests {
             let ps = people();
             let mut source = joined(&ps);
             for i in 0..6 {
-                source.compose(&ps[i % 3], format!("m{i}"), 0, Kind::Text, format!("t{i}"));
+                source.compose(&ps[i % 3], format!("m{i}"), 0, Kind::Text, format!("t{i}")).unwrap();
             }
             let all: Vec<RoomMessage> = source.messages().to_vec();
             let mut log = RoomLog::new(room());

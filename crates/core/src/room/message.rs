@@ -1,9 +1,9 @@
 //! Signed room messages: any member can relay them, nobody can forge or alter them.
 
 use super::RoomId;
+use crate::identity::{Identity, PeerId, verify};
 use crate::primitives::{Bytes32, Bytes64, MAX_COUNTER, valid_message_id};
 use crate::text;
-use crate::identity::{Identity, PeerId, verify};
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 

@@ -76,6 +76,10 @@ pub struct StoredRoom {
     pub via: Vec<crate::identity::PeerId>,
     /// Whether I left it (its history is kept).
     pub left: bool,
+    /// After I left: every member present then holds my `leave`, so this page stops
+    /// taking part in the room. Absent in records written before protocol 2.
+    #[serde(default)]
+    pub leave_known: bool,
 }
 
 /// The rooms record.
@@ -102,6 +106,68 @@ impl crate::storage::Versioned for Rooms {
 
 impl crate::storage::Record for Rooms {
     const KEY: &'static str = "peerchat/v1/rooms";
+}
+
+/// A room's own record, `peerchat/v1/room/<id>/info`: one per room, so a damaged value
+/// costs one room at most.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RoomInfo {
+    // Read only so `deny_unknown_fields` accepts the version; `encode` writes it.
+    #[serde(default, skip_serializing)]
+    v: u64,
+    /// Its name.
+    pub name: crate::name::DisplayName,
+    /// Its secret, base64.
+    pub secret: crate::primitives::Bytes32,
+    /// Members to dial before the log names any (from the invitation).
+    pub via: Vec<crate::identity::PeerId>,
+    /// Whether I left it (its history is kept).
+    pub left: bool,
+    /// After I left: every member present then holds my `leave`.
+    #[serde(default)]
+    pub leave_known: bool,
+}
+
+impl RoomInfo {
+    /// The record of `room` (the id is in the key).
+    pub fn from_stored(room: &StoredRoom) -> Self {
+        RoomInfo {
+            v: 1,
+            name: room.name.clone(),
+            secret: room.secret,
+            via: room.via.clone(),
+            left: room.left,
+            leave_known: room.leave_known,
+        }
+    }
+
+    /// The room it describes.
+    pub fn to_stored(&self, id: RoomId) -> StoredRoom {
+        StoredRoom {
+            id,
+            name: self.name.clone(),
+            secret: self.secret,
+            via: self.via.clone(),
+            left: self.left,
+            leave_known: self.leave_known,
+        }
+    }
+}
+
+impl crate::storage::Versioned for RoomInfo {
+    const VERSION: u64 = 1;
+}
+
+/// The key of a room's own record.
+pub fn info_key(room: &RoomId) -> String {
+    format!("peerchat/v1/room/{room}/info")
+}
+
+/// The room of a key `peerchat/v1/room/<id>/info`, if it is one.
+pub fn info_room(key: &str) -> Option<RoomId> {
+    let rest = key.strip_prefix("peerchat/v1/room/")?;
+    RoomId::parse(rest.strip_suffix("/info")?)
 }
 
 /// The storage prefix of a room's message log (segments `<prefix>/<n>`).
@@ -163,6 +229,31 @@ mod tests {
             );
         }
         assert_eq!(storage::load::<RoomMeta>(None), Loaded::Missing);
+    }
+
+    #[test]
+    fn room_info_round_trips_and_names_its_room() {
+        let id = RoomId::from_random(&[3; 16]);
+        let stored = StoredRoom {
+            id: id.clone(),
+            name: crate::name::DisplayName::parse("Ops").unwrap(),
+            secret: crate::primitives::Bytes32([4; 32]),
+            via: vec![],
+            left: false,
+            leave_known: false,
+        };
+        let text = storage::encode(&RoomInfo::from_stored(&stored));
+        assert!(
+            text.starts_with(r#"{"v":1,"name":"Ops","secret":"#),
+            "{text}"
+        );
+        let Loaded::Ok(back) = storage::load::<RoomInfo>(Some(&text)) else {
+            panic!("{text}")
+        };
+        assert_eq!(back.to_stored(id.clone()), stored);
+        assert_eq!(info_room(&info_key(&id)), Some(id.clone()));
+        assert_eq!(info_room(&meta_key(&id)), None);
+        assert_eq!(info_room("peerchat/v1/rooms"), None);
     }
 
     #[test]

@@ -26,12 +26,17 @@ fn mac_for(secret: &RoomSecret, room: &RoomId, signed_transcript: &[u8]) -> Hmac
 
 /// My proof for `room` on the connection described by `binding`.
 pub fn prove(secret: &RoomSecret, room: &RoomId, binding: &Binding) -> [u8; 32] {
-    mac_for(secret, room, &binding.mine()).finalize().into_bytes().into()
+    mac_for(secret, room, &binding.mine())
+        .finalize()
+        .into_bytes()
+        .into()
 }
 
 /// Checks the peer's proof for `room` on this connection (constant time).
 pub fn check(secret: &RoomSecret, room: &RoomId, binding: &Binding, proof: &[u8; 32]) -> bool {
-    mac_for(secret, room, &binding.theirs()).verify_slice(proof).is_ok()
+    mac_for(secret, room, &binding.theirs())
+        .verify_slice(proof)
+        .is_ok()
 }
 
 #[cfg(test)]

@@ -1,0 +1,486 @@
+//! One-to-one messages over a verified link: composing, receiving, acknowledging, and
+//! catching up after either side was away or lost data.
+//!
+//! A message is stored before it is sent (mine) or acknowledged (theirs), so an `ack`
+//! always means "stored". After verification each side says what it holds (`sync`) and the
+//! other sends from there: nothing is lost, nothing is stored twice. If the peer holds more
+//! of my messages than this browser remembers writing (a damaged segment and meta record
+//! lost them), my unacknowledged messages are given numbers after what the peer holds and
+//! sent again; the peer recognises any it already has by id.
+
+use super::store::{AfterWrite, Resave};
+use super::view::{Delivery, ViewChange};
+use super::{Effect, Engine, LinkId, Open};
+use crate::conversation::{Counters, Message, Received, send_range};
+use crate::frame::{Frame, WireMessage};
+use crate::history::{History, prefix};
+use crate::identity::PeerId;
+use crate::primitives::MAX_COUNTER;
+use std::collections::BTreeMap;
+
+/// A conversation loaded from storage.
+pub(super) struct Conversation {
+    pub history: History,
+    pub counters: Counters,
+}
+
+impl Engine {
+    /// Loads the conversation with `peer` from what storage held at start.
+    pub(super) fn load_conversation(&mut self, peer: &PeerId) -> Conversation {
+        let store = &self.store;
+        let (history, damaged) = History::load(&self.my_id, peer, |k| store.peek(k).cloned());
+        for key in self.store.keys_under(&format!("{}/", prefix(peer))) {
+            if key
+                .rsplit('/')
+                .next()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            {
+                self.store.take(&key);
+            }
+        }
+        let label = self.people.label(peer);
+        for d in damaged {
+            let key = d.key.clone();
+            self.keep_aside(
+                &d.key,
+                d.raw,
+                &format!("messages with {label}"),
+                &d.error.to_string(),
+                Resave::EmptySegment(key),
+            );
+        }
+        let meta = self
+            .people
+            .contact(peer)
+            .map(|p| p.meta.clone())
+            .unwrap_or_default();
+        let counters =
+            Counters::from_messages(&self.my_id, &history.messages, meta.acked, meta.last);
+        Conversation { history, counters }
+    }
+
+    /// Intent: send `text` to contact `peer`.
+    pub(super) fn compose(&mut self, peer: &PeerId, text: String) {
+        if !self.people.is_contact(peer) {
+            return self.refuse("Accept the request first to write to this person.");
+        }
+        let id = self.message_id();
+        let (me, now) = (self.my_id.clone(), self.now);
+        let Some(conv) = self.conversation(peer) else {
+            return;
+        };
+        if conv.counters.next_seq >= MAX_COUNTER {
+            return self.refuse("This conversation cannot take more messages.");
+        }
+        let message = conv.counters.compose(&me, id, now, text);
+        let seq = message.seq;
+        let (key, value) = conv.history.append(message);
+        self.write(
+            key,
+            value,
+            AfterWrite::Composed {
+                peer: peer.clone(),
+                seq,
+            },
+        );
+    }
+
+    /// My message is stored: send it (before showing it), then show it.
+    pub(super) fn composed_stored(&mut self, peer: &PeerId, seq: u64) {
+        let now = self.now;
+        if let Some(person) = self.people.contact_mut(peer) {
+            person.meta.last = person.meta.last.max(seq);
+            person.meta.at = now;
+        }
+        self.save_meta(peer);
+        self.mark(format!("peerchat:compose:{peer}:{seq}"));
+        self.pump(peer);
+        let message = self
+            .conversations
+            .get(peer)
+            .and_then(|c| c.history.my_message(seq))
+            .cloned();
+        if let Some(message) = message
+            && self.open == Open::Peer(peer.clone())
+        {
+            self.effects
+                .push_back(Effect::View(ViewChange::Message(message)));
+        }
+        if self.verified_link(peer).is_none() {
+            // Someone is writing to this contact: try now rather than at the next redial.
+            self.people.backoff.remove(peer);
+            self.plan();
+        }
+    }
+
+    pub(super) fn composed_failed(&mut self, peer: &PeerId, seq: u64) {
+        if let Some(conv) = self.conversations.get_mut(peer)
+            && conv
+                .history
+                .messages
+                .last()
+                .is_some_and(|m| m.author == self.my_id && m.seq == seq)
+        {
+            conv.history.undo_append();
+            conv.counters.next_seq = seq;
+        }
+        self.refuse(
+            "Not sent: the message could not be saved (storage is full or disabled). Nothing already saved was lost.",
+        );
+    }
+
+    /// A frame from a verified peer about one-to-one chat.
+    pub(super) fn on_direct_frame(&mut self, link: LinkId, peer: &PeerId, frame: Frame) {
+        let contact = self.people.is_contact(peer);
+        match frame {
+            Frame::Name { name } => {
+                let Ok(name) = crate::name::DisplayName::parse(&name) else {
+                    return;
+                };
+                if !contact {
+                    return self.request_name(peer, name);
+                }
+                if let Some(person) = self.people.contact_mut(peer)
+                    && person.contact.name.as_ref() != Some(&name)
+                {
+                    person.contact.name = Some(name);
+                    self.save_contacts();
+                    self.dirty.contacts = true;
+                }
+            }
+            Frame::Msg(wire) if contact => self.receive(link, peer, wire),
+            Frame::Msg(wire) => {
+                let message = incoming(peer, wire);
+                self.hold_request_message(peer, message);
+            }
+            Frame::Ack { upto } if contact => self.on_ack(link, peer, upto, false),
+            Frame::Sync { have } if contact => self.on_ack(link, peer, have, true),
+            Frame::Sync { .. } => {
+                // Someone who is not my contact asks for my messages: I have none for them
+                // until the person accepts; then they go from the start.
+                if let Some(l) = self.links.get_mut(&link) {
+                    l.synced = true;
+                    l.sent_upto = 0;
+                    l.peer_has = 0;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn receive(&mut self, link: LinkId, peer: &PeerId, wire: WireMessage) {
+        if self.store.is_full() {
+            // Not stored, so not acknowledged: the sender keeps it and sends it again
+            // when asked (after storage has room).
+            return;
+        }
+        let Some(conv) = self.conversation(peer) else {
+            return;
+        };
+        let reply = match conv.counters.receive(peer, wire) {
+            // A new number reusing a stored id: the number is taken (so the sender can go
+            // on), the message is not stored twice.
+            Received::New(m) if conv.history.contains_id(&m.id) => Frame::Ack {
+                upto: conv.counters.have,
+            },
+            Received::New(m) => {
+                let seq = m.seq;
+                let (key, value) = conv.history.append(m);
+                return self.write(
+                    key,
+                    value,
+                    AfterWrite::Received {
+                        peer: peer.clone(),
+                        link,
+                        seq,
+                    },
+                );
+            }
+            Received::Duplicate => Frame::Ack {
+                upto: conv.counters.have,
+            },
+            Received::Gap => Frame::Sync {
+                have: conv.counters.have,
+            },
+        };
+        self.send(link, &reply);
+    }
+
+    /// Their message is stored: acknowledge it at once (before rendering), then show it.
+    pub(super) fn received_stored(&mut self, peer: &PeerId, link: LinkId, seq: u64) {
+        if self.links.get(&link).is_some_and(|l| l.is_verified()) {
+            self.send(link, &Frame::Ack { upto: seq });
+        }
+        let reading = self.reading(&Open::Peer(peer.clone()));
+        let now = self.now;
+        if let Some(person) = self.people.contact_mut(peer) {
+            person.meta.at = now;
+            if !reading {
+                person.meta.unread = person.meta.unread.saturating_add(1);
+            }
+        }
+        self.save_meta(peer);
+        if !reading {
+            self.dirty.contacts = true;
+        }
+        let message = self.conversations.get(peer).and_then(|c| {
+            c.history
+                .messages
+                .iter()
+                .rev()
+                .find(|m| m.author == *peer && m.seq == seq)
+                .cloned()
+        });
+        if let Some(message) = message
+            && self.open == Open::Peer(peer.clone())
+        {
+            self.effects
+                .push_back(Effect::View(ViewChange::Message(message)));
+        }
+    }
+
+    pub(super) fn received_failed(&mut self, peer: &PeerId, seq: u64) {
+        if let Some(conv) = self.conversations.get_mut(peer)
+            && conv
+                .history
+                .messages
+                .last()
+                .is_some_and(|m| m.author == *peer && m.seq == seq)
+        {
+            conv.history.undo_append();
+            conv.counters.have = seq - 1;
+        }
+    }
+
+    /// The peer holds my messages up to `upto` (`ack`), or says so after verifying
+    /// (`sync`, which also asks me to send from there).
+    fn on_ack(&mut self, link: LinkId, peer: &PeerId, upto: u64, sync: bool) {
+        let Some(conv) = self.conversation(peer) else {
+            return;
+        };
+        if sync || upto >= conv.counters.next_seq {
+            self.align_numbering(peer, upto);
+        }
+        let Some(conv) = self.conversations.get_mut(peer) else {
+            return;
+        };
+        if conv.counters.on_ack(upto) {
+            let acked = conv.counters.acked;
+            if let Some(person) = self.people.contact_mut(peer) {
+                person.meta.acked = acked;
+            }
+            self.save_meta(peer);
+            self.mark(format!("peerchat:acked:{peer}:{acked}"));
+            if self.open == Open::Peer(peer.clone()) {
+                self.dirty.delivery = true;
+            }
+        }
+        let last = self
+            .conversations
+            .get(peer)
+            .map_or(0, |c| c.counters.next_seq - 1);
+        if let Some(l) = self.links.get_mut(&link) {
+            if sync {
+                // Send again from what they hold, even what they had acknowledged once:
+                // they may have lost it.
+                l.synced = true;
+                l.sent_upto = upto.min(last);
+                l.peer_has = upto.min(last);
+            } else {
+                l.peer_has = l.peer_has.max(upto.min(last));
+            }
+        }
+        self.pump(peer);
+    }
+
+    /// Makes my numbering go on right after `held`, what the peer holds of mine, when this
+    /// browser lost some of my messages (a damaged segment):
+    /// - the peer holds more than I remember writing: my messages it has not acknowledged
+    ///   get numbers after `held` (if it has one already, it knows it by id and does not
+    ///   store it twice);
+    /// - numbers after `held` were lost here before the peer got them: the messages I still
+    ///   hold after them move down to close the hole, so the peer, which takes only the
+    ///   next number, can take them.
+    fn align_numbering(&mut self, peer: &PeerId, held: u64) {
+        let Some(conv) = self.conversations.get_mut(peer) else {
+            return;
+        };
+        let behind = held >= conv.counters.next_seq;
+        let base = if behind { conv.counters.acked } else { held };
+        let moving: Vec<u64> = conv.history.my_seqs().filter(|&s| s > base).collect();
+        let renumber: BTreeMap<u64, u64> = moving
+            .iter()
+            .zip(held + 1..)
+            .filter(|(old, new)| *old != new)
+            .map(|(&old, new)| (old, new))
+            .collect();
+        let Some(next) = held
+            .checked_add(moving.len() as u64 + 1)
+            .filter(|&n| n < MAX_COUNTER)
+        else {
+            return;
+        };
+        if renumber.is_empty() && !behind && next >= conv.counters.next_seq {
+            return;
+        }
+        let old_next = conv.counters.next_seq;
+        let writes = conv.history.renumber(&renumber);
+        conv.counters.next_seq = next;
+        if behind {
+            conv.counters.acked = held;
+        }
+        conv.counters.acked = conv.counters.acked.min(next - 1);
+        let acked = conv.counters.acked;
+        if let Some(person) = self.people.contact_mut(peer) {
+            person.meta.acked = acked;
+            person.meta.last = next - 1;
+        }
+        self.log(format!(
+            "Peerchat: {peer} holds {held} of my messages; this browser had numbered up to {}: {} renumbered after a local loss",
+            old_next - 1,
+            renumber.len()
+        ));
+        for (key, value) in writes {
+            self.write(key, value, AfterWrite::Record("message history"));
+        }
+        self.save_meta(peer);
+        if self.open == Open::Peer(peer.clone()) {
+            self.open_peer(Some(peer.clone()));
+        }
+    }
+
+    /// Sends my messages the peer lacks, within the window, on its verified link.
+    pub(super) fn pump(&mut self, peer: &PeerId) {
+        let Some(link) = self.verified_link(peer) else {
+            return;
+        };
+        let Some(l) = self.links.get(&link).filter(|l| l.synced) else {
+            return;
+        };
+        let (sent_upto, peer_has) = (l.sent_upto, l.peer_has);
+        let Some(conv) = self.conversations.get(peer) else {
+            return;
+        };
+        let frames: Vec<(u64, Frame)> = send_range(sent_upto, peer_has, conv.counters.next_seq - 1)
+            .map_while(|seq| {
+                conv.history
+                    .my_message(seq)
+                    .map(|m| (seq, Frame::Msg(m.to_wire())))
+            })
+            .collect();
+        let Some(&(last, _)) = frames.last() else {
+            return;
+        };
+        for (_, frame) in &frames {
+            self.send(link, frame);
+        }
+        if let Some(l) = self.links.get_mut(&link) {
+            l.sent_upto = last;
+        }
+        if self.open == Open::Peer(peer.clone()) {
+            self.dirty.delivery = true;
+        }
+    }
+
+    /// After verification, or when a verified peer becomes a contact: say what I hold of
+    /// theirs (0 for someone who is not a contact, whose messages are only held) and, to a
+    /// contact, my name.
+    pub(super) fn greet(&mut self, link: LinkId) {
+        let Some(peer) = self.links.get(&link).map(|l| l.peer.clone()) else {
+            return;
+        };
+        let have = self.conversation(&peer).map_or(0, |c| c.counters.have);
+        self.send(link, &Frame::Sync { have });
+        if self.people.is_contact(&peer) {
+            self.send_name(link);
+            self.pump(&peer);
+        }
+    }
+
+    pub(super) fn send_name(&mut self, link: LinkId) {
+        if let Some(name) = self.name.as_ref().map(ToString::to_string) {
+            self.send(link, &Frame::Name { name });
+        }
+    }
+
+    /// Asks every verified contact to send again what I lack.
+    pub(super) fn resync_conversations(&mut self) {
+        for (link, peer) in self.verified_links() {
+            if self.people.is_contact(&peer) {
+                let have = self.conversation(&peer).map_or(0, |c| c.counters.have);
+                self.send(link, &Frame::Sync { have });
+            }
+        }
+    }
+
+    /// Intent: open a conversation or a request (or close it).
+    pub(super) fn open_peer(&mut self, peer: Option<PeerId>) {
+        let Some(peer) = peer else {
+            self.open = Open::Nothing;
+            return self.effects.push_back(Effect::View(ViewChange::Opened {
+                peer: None,
+                messages: Vec::new(),
+                delivery: Delivery::default(),
+                request: false,
+            }));
+        };
+        let (messages, request) = if let Some(r) = self.people.requests.get(&peer) {
+            (r.messages.clone(), true)
+        } else if let Some(conv) = self.conversation(&peer) {
+            let mut messages = conv.history.messages.clone();
+            messages.sort_by(Message::order);
+            (messages, false)
+        } else {
+            return;
+        };
+        self.open = Open::Peer(peer.clone());
+        let delivery = self.delivery(&peer);
+        self.effects.push_back(Effect::View(ViewChange::Opened {
+            peer: Some(peer.clone()),
+            messages,
+            delivery,
+            request,
+        }));
+        self.mark_read(&peer);
+        if !request && self.verified_link(&peer).is_none() {
+            self.people.backoff.remove(&peer);
+            self.plan();
+        }
+    }
+
+    /// The open conversation is being read: clear its unread count.
+    pub(super) fn mark_read(&mut self, peer: &PeerId) {
+        if !self.reading(&Open::Peer(peer.clone())) {
+            return;
+        }
+        if let Some(person) = self.people.contact_mut(peer)
+            && person.meta.unread != 0
+        {
+            person.meta.unread = 0;
+            self.save_meta(peer);
+            self.dirty.contacts = true;
+        }
+    }
+
+    /// Where my messages to `peer` are.
+    pub(super) fn delivery(&self, peer: &PeerId) -> Delivery {
+        let acked = self.conversations.get(peer).map_or(0, |c| c.counters.acked);
+        let sent = self
+            .verified_link(peer)
+            .and_then(|l| self.links.get(&l))
+            .map_or(0, |l| l.sent_upto);
+        Delivery { acked, sent }
+    }
+}
+
+/// A received message with its author.
+fn incoming(peer: &PeerId, wire: WireMessage) -> Message {
+    Message {
+        id: wire.id,
+        author: peer.clone(),
+        seq: wire.seq,
+        lc: wire.lc,
+        ts: wire.ts,
+        text: wire.text,
+    }
+}

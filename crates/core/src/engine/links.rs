@@ -1,0 +1,625 @@
+//! Links: dialing, answering, trickle ICE, glare, the identity handshake, and teardown.
+//!
+//! A peer has at most one verified link and at most one link in progress. A new offer
+//! from a peer whose link is verified does not break it: the new link replaces the old
+//! one only once it verifies itself (the peer may have reloaded, or the offer may be a
+//! stale one from a glare the peer already resolved). Everything a link knows about rooms
+//! lives in the link, so it ends with it.
+//!
+//! The engine keeps the SDP it sent and received, and computes the handshake transcript
+//! from those: it never waits for the browser to show a description, and a channel that
+//! opens before the browser reports its last negotiation step is handled at once.
+
+use super::rooms::LinkRoom;
+use super::timers::Timer;
+use super::{Effect, Engine, LinkCommand, LinkEvent, LinkId, Notice};
+use crate::frame::{Frame, PROTOCOL_VERSION, hello_version, is_peerjs_close};
+use crate::handshake::{Handshake, HandshakeError, Verified};
+use crate::identity::PeerId;
+use crate::limits::{PeerLimiter, Verdict};
+use crate::primitives::Bytes32;
+use crate::room::RoomId;
+use crate::signaling::{ClientMessage, RelayKind, RemoteId, ServerMessage};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// How long a link may take from dial (or offer) to verified.
+pub(super) const CONNECT_TIMEOUT_MS: u64 = 20_000;
+/// How long a link may stay `disconnected` before it counts as gone. A peer whose page
+/// was killed sends no close; ICE consent checks notice within seconds, and this grace
+/// lets a brief network blip recover without a new handshake.
+pub(super) const DISCONNECTED_GRACE_MS: u64 = 2_000;
+/// Candidates held for connections whose offer has not arrived yet.
+const MAX_EARLY_CANDIDATES: usize = 200;
+/// Candidates held per link until its descriptions allow them.
+const MAX_QUEUED_CANDIDATES: usize = 100;
+/// Longest PeerJS connection id accepted.
+const MAX_CONN_ID: usize = 64;
+/// Longest SDP accepted.
+const MAX_SDP: usize = 32 * 1024;
+
+/// One WebRTC connection with a peer, as the engine knows it.
+pub(super) struct Link {
+    pub peer: PeerId,
+    /// The PeerJS connection id.
+    pub conn: String,
+    /// I dialed it.
+    pub outgoing: bool,
+    local_sdp: Option<String>,
+    remote_sdp: Option<String>,
+    /// The remote description was handed to the browser: remote candidates may follow.
+    remote_given: bool,
+    /// Our offer or answer went out: local candidates may follow it.
+    local_sent: bool,
+    local_candidates: Vec<Value>,
+    remote_candidates: Vec<Value>,
+    handshake: Option<Handshake>,
+    pub verified: Option<Verified>,
+    pub limiter: PeerLimiter,
+    /// One-to-one: the peer's `sync` arrived (my messages may be sent).
+    pub synced: bool,
+    /// One-to-one: my messages up to this number were written to this link.
+    pub sent_upto: u64,
+    /// One-to-one: the peer holds my messages up to this number.
+    pub peer_has: u64,
+    /// Rooms on this link.
+    pub rooms: BTreeMap<RoomId, LinkRoom>,
+    /// Last frame sent or received, for closing idle links first.
+    pub last_active: u64,
+}
+
+impl Link {
+    fn new(peer: PeerId, conn: String, outgoing: bool, now: u64) -> Self {
+        Link {
+            peer,
+            conn,
+            outgoing,
+            local_sdp: None,
+            remote_sdp: None,
+            remote_given: false,
+            local_sent: false,
+            local_candidates: Vec::new(),
+            remote_candidates: Vec::new(),
+            handshake: None,
+            verified: None,
+            limiter: PeerLimiter::new(now as f64),
+            synced: false,
+            sent_upto: 0,
+            peer_has: 0,
+            rooms: BTreeMap::new(),
+            last_active: now,
+        }
+    }
+
+    pub fn is_verified(&self) -> bool {
+        self.verified.is_some()
+    }
+}
+
+/// Glare: when both sides dial each other at once, the connection dialed by the smaller id
+/// survives. Returns whether my own dial to `them` is kept (and theirs ignored).
+pub fn keep_my_dial(me: &PeerId, them: &PeerId) -> bool {
+    me < them
+}
+
+impl Engine {
+    /// The verified link with `peer`, if any.
+    pub(super) fn verified_link(&self, peer: &PeerId) -> Option<LinkId> {
+        self.links
+            .iter()
+            .find(|(_, l)| l.peer == *peer && l.is_verified())
+            .map(|(id, _)| *id)
+    }
+
+    /// Every verified link and its peer.
+    pub(super) fn verified_links(&self) -> Vec<(LinkId, PeerId)> {
+        self.links
+            .iter()
+            .filter(|(_, l)| l.is_verified())
+            .map(|(id, l)| (*id, l.peer.clone()))
+            .collect()
+    }
+
+    fn new_link(&mut self, peer: &PeerId, conn: String, outgoing: bool) -> LinkId {
+        let id = self.next_link;
+        self.next_link += 1;
+        self.links
+            .insert(id, Link::new(peer.clone(), conn, outgoing, self.now));
+        self.timers
+            .set(Timer::Connect(id), self.now + CONNECT_TIMEOUT_MS);
+        id
+    }
+
+    fn command(&mut self, link: LinkId, command: LinkCommand) {
+        self.effects.push_back(Effect::Link { link, command });
+    }
+
+    /// Dials `peer`.
+    pub(super) fn dial(&mut self, peer: &PeerId) {
+        let mut bytes = [0u8; 8];
+        rand_core::RngCore::fill_bytes(&mut self.rng, &mut bytes);
+        let conn = format!("dc_{}", hex(&bytes));
+        let link = self.new_link(peer, conn.clone(), true);
+        self.mark(format!("peerchat:dial:{peer}"));
+        self.command(link, LinkCommand::Dial { label: conn });
+    }
+
+    pub(super) fn on_signal(&mut self, message: ServerMessage) {
+        match message {
+            ServerMessage::Relay { kind, src, payload } => {
+                let Ok(peer) = PeerId::parse(src.as_str()) else {
+                    return;
+                };
+                if peer.as_str() != src.as_str() || peer == self.my_id {
+                    return;
+                }
+                let Some(conn) = connection_id(&payload) else {
+                    return;
+                };
+                match kind {
+                    RelayKind::Offer => self.on_offer(&peer, conn, &payload),
+                    RelayKind::Answer => self.on_answer(&peer, &conn, &payload),
+                    RelayKind::Candidate => self.on_candidate(&peer, conn, &payload),
+                }
+            }
+            // The server could not deliver to that peer: it is not online.
+            ServerMessage::Expire { peer } | ServerMessage::Leave { peer } => {
+                let Ok(peer) = PeerId::parse(peer.as_str()) else {
+                    return;
+                };
+                let pending: Vec<LinkId> = self
+                    .links
+                    .iter()
+                    .filter(|(_, l)| l.peer == peer && !l.is_verified())
+                    .map(|(id, _)| *id)
+                    .collect();
+                for link in pending {
+                    self.close_link(link, "peer offline");
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_offer(&mut self, peer: &PeerId, conn: String, payload: &Value) {
+        let acceptable = payload.get("type").and_then(Value::as_str) == Some("data")
+            && payload.get("serialization").and_then(Value::as_str) == Some("json");
+        let Some(sdp) = sdp_of(payload, "offer").filter(|_| acceptable) else {
+            return;
+        };
+        if self
+            .links
+            .values()
+            .any(|l| l.peer == *peer && l.conn == conn)
+        {
+            return;
+        }
+        let pending = self
+            .links
+            .iter()
+            .find(|(_, l)| l.peer == *peer && !l.is_verified())
+            .map(|(id, l)| (*id, l.outgoing));
+        if let Some((_, true)) = pending
+            && keep_my_dial(&self.my_id, peer)
+        {
+            return;
+        }
+        if !self.admit_offer(peer) {
+            return;
+        }
+        if let Some((mine, outgoing)) = pending {
+            let why = if outgoing {
+                "glare: their dial is kept"
+            } else {
+                "replaced by a newer offer"
+            };
+            self.drop_link(mine, why);
+        }
+        let link = self.new_link(peer, conn.clone(), false);
+        let mut queued = Vec::new();
+        self.early_candidates.retain(|(p, c, cand)| {
+            let mine = p == peer && *c == conn;
+            if mine && queued.len() < MAX_QUEUED_CANDIDATES {
+                queued.push(cand.clone());
+            }
+            !mine
+        });
+        if let Some(l) = self.links.get_mut(&link) {
+            l.remote_sdp = Some(sdp.to_string());
+            l.remote_given = true;
+        }
+        self.command(
+            link,
+            LinkCommand::Answer {
+                offer: sdp.to_string(),
+            },
+        );
+        for candidate in queued {
+            self.command(link, LinkCommand::AddCandidate(candidate));
+        }
+    }
+
+    fn on_answer(&mut self, peer: &PeerId, conn: &str, payload: &Value) {
+        let Some(link) = self
+            .links
+            .iter()
+            .find(|(_, l)| l.peer == *peer && l.conn == conn && l.outgoing && !l.remote_given)
+            .map(|(id, _)| *id)
+        else {
+            return;
+        };
+        let Some(sdp) = sdp_of(payload, "answer") else {
+            return;
+        };
+        let queued = match self.links.get_mut(&link) {
+            Some(l) => {
+                l.remote_sdp = Some(sdp.to_string());
+                l.remote_given = true;
+                std::mem::take(&mut l.remote_candidates)
+            }
+            None => return,
+        };
+        self.command(
+            link,
+            LinkCommand::SetAnswer {
+                answer: sdp.to_string(),
+            },
+        );
+        for candidate in queued {
+            self.command(link, LinkCommand::AddCandidate(candidate));
+        }
+    }
+
+    fn on_candidate(&mut self, peer: &PeerId, conn: String, payload: &Value) {
+        let Some(candidate) = payload.get("candidate").filter(|c| c.is_object()).cloned() else {
+            return;
+        };
+        let found = self
+            .links
+            .iter_mut()
+            .find(|(_, l)| l.peer == *peer && l.conn == conn);
+        match found {
+            Some((&link, l)) => {
+                if l.remote_given {
+                    self.command(link, LinkCommand::AddCandidate(candidate));
+                } else if l.remote_candidates.len() < MAX_QUEUED_CANDIDATES {
+                    l.remote_candidates.push(candidate);
+                }
+            }
+            // It may precede the offer that creates the link.
+            None => {
+                if self.early_candidates.len() >= MAX_EARLY_CANDIDATES {
+                    self.early_candidates.pop_front();
+                }
+                self.early_candidates
+                    .push_back((peer.clone(), conn, candidate));
+            }
+        }
+    }
+
+    pub(super) fn on_link_event(&mut self, link: LinkId, event: LinkEvent) {
+        let Some(l) = self.links.get_mut(&link) else {
+            return;
+        };
+        match event {
+            LinkEvent::OfferReady(sdp) | LinkEvent::AnswerReady(sdp) => {
+                if sdp.len() > MAX_SDP || l.local_sent {
+                    return;
+                }
+                let (kind, description) = if l.outgoing {
+                    (RelayKind::Offer, "offer")
+                } else {
+                    (RelayKind::Answer, "answer")
+                };
+                l.local_sdp = Some(sdp.clone());
+                l.local_sent = true;
+                let conn = l.conn.clone();
+                let peer = l.peer.clone();
+                let candidates = std::mem::take(&mut l.local_candidates);
+                let mut payload = json!({
+                    "sdp": {"type": description, "sdp": sdp},
+                    "type": "data",
+                    "connectionId": conn,
+                });
+                if l.outgoing {
+                    payload["label"] = json!(conn);
+                    payload["reliable"] = json!(true);
+                    payload["serialization"] = json!("json");
+                    payload["metadata"] = json!({"app": "peerchat", "protocol": PROTOCOL_VERSION});
+                }
+                self.relay(kind, &peer, payload);
+                for candidate in candidates {
+                    self.relay_candidate(&peer, &conn, candidate);
+                }
+            }
+            LinkEvent::LocalCandidate(candidate) => {
+                if l.local_sent {
+                    let (peer, conn) = (l.peer.clone(), l.conn.clone());
+                    self.relay_candidate(&peer, &conn, candidate);
+                } else if l.local_candidates.len() < MAX_QUEUED_CANDIDATES {
+                    l.local_candidates.push(candidate);
+                }
+            }
+            LinkEvent::ChannelOpen => self.start_handshake(link),
+            LinkEvent::Frame(bytes) => self.on_frame(link, &bytes),
+            LinkEvent::Disconnected => {
+                self.timers
+                    .set(Timer::Grace(link), self.now + DISCONNECTED_GRACE_MS);
+            }
+            LinkEvent::Connected => self.timers.cancel(&Timer::Grace(link)),
+            LinkEvent::Closed(reason) => self.close_link(link, &reason),
+        }
+    }
+
+    fn relay(&mut self, kind: RelayKind, peer: &PeerId, payload: Value) {
+        let Some(dst) = RemoteId::parse(peer.as_str()) else {
+            return;
+        };
+        self.effects
+            .push_back(Effect::Signal(ClientMessage::Relay { kind, dst, payload }));
+    }
+
+    fn relay_candidate(&mut self, peer: &PeerId, conn: &str, candidate: Value) {
+        let payload = json!({"candidate": candidate, "type": "data", "connectionId": conn});
+        self.relay(RelayKind::Candidate, peer, payload);
+    }
+
+    fn start_handshake(&mut self, link: LinkId) {
+        let nonce = self.random32();
+        let Some(l) = self.links.get_mut(&link) else {
+            return;
+        };
+        if l.handshake.is_some() || l.is_verified() {
+            return;
+        }
+        let (Some(local), Some(remote)) = (&l.local_sdp, &l.remote_sdp) else {
+            // The browser opened a channel for descriptions it never reported: nothing
+            // to bind a handshake to.
+            return self.close_link(link, "channel open without descriptions");
+        };
+        match Handshake::start(&self.me, l.peer.clone(), local, remote, nonce) {
+            Ok((handshake, hello)) => {
+                l.handshake = Some(handshake);
+                self.send(link, &hello);
+            }
+            Err(e) => self.refuse_handshake(link, e),
+        }
+    }
+
+    fn on_frame(&mut self, link: LinkId, bytes: &[u8]) {
+        let now = self.now;
+        let Some(l) = self.links.get_mut(&link) else {
+            return;
+        };
+        l.last_active = now;
+        if l.limiter.on_frame(now as f64) == Verdict::Disconnect {
+            return self.close_link(link, "flooding");
+        }
+        if is_peerjs_close(bytes) {
+            return self.close_link(link, "closed by peer");
+        }
+        let frame = match Frame::parse(bytes) {
+            Ok(frame) => frame,
+            Err(_) => {
+                if !l.is_verified()
+                    && let Some(v) =
+                        hello_version(bytes).filter(|v| *v != u64::from(PROTOCOL_VERSION))
+                {
+                    return self.other_version(link, v);
+                }
+                return self.count_invalid(link);
+            }
+        };
+        if l.is_verified() {
+            let peer = l.peer.clone();
+            return match frame {
+                Frame::Hello { .. } | Frame::Proof { .. } => self.count_invalid(link),
+                Frame::RoomJoin { .. }
+                | Frame::RoomWelcome { .. }
+                | Frame::RoomHave { .. }
+                | Frame::RoomWant { .. }
+                | Frame::RoomMsg { .. } => self.on_room_frame(link, &peer, frame),
+                other => self.on_direct_frame(link, &peer, other),
+            };
+        }
+        let Some(handshake) = l.handshake.as_mut() else {
+            return self.refuse_handshake(link, HandshakeError::Unexpected);
+        };
+        let result = match frame {
+            hello @ Frame::Hello { .. } => handshake.on_hello(&self.me, hello).map(|proof| {
+                self.effects.push_back(Effect::Link {
+                    link,
+                    command: LinkCommand::Send(proof.encode()),
+                });
+                None
+            }),
+            proof @ Frame::Proof { .. } => handshake.on_proof(proof).map(Some),
+            _ => Err(HandshakeError::Unexpected),
+        };
+        match result {
+            Ok(None) => {}
+            Ok(Some(verified)) => self.on_verified(link, verified),
+            Err(e) => self.refuse_handshake(link, e),
+        }
+    }
+
+    /// Counts an invalid frame; too many close the link.
+    pub(super) fn count_invalid(&mut self, link: LinkId) {
+        if let Some(l) = self.links.get_mut(&link)
+            && l.limiter.on_invalid() == Verdict::Disconnect
+        {
+            self.close_link(link, "invalid frames");
+        }
+    }
+
+    fn other_version(&mut self, link: LinkId, version: u64) {
+        let Some(peer) = self.links.get(&link).map(|l| l.peer.clone()) else {
+            return;
+        };
+        if let Some(person) = self.people.contact_mut(&peer)
+            && !std::mem::replace(&mut person.warned, true)
+        {
+            let who = self.people.label(&peer);
+            self.notice(Notice::OtherVersion { who, version });
+        }
+        self.close_link(link, &format!("peer speaks protocol version {version}"));
+    }
+
+    fn on_verified(&mut self, link: LinkId, verified: Verified) {
+        let Some(peer) = self.links.get(&link).map(|l| l.peer.clone()) else {
+            return;
+        };
+        let key = Bytes32(verified.key.to_bytes());
+        if let Some(person) = self.people.contact_mut(&peer) {
+            match person.contact.key {
+                Some(pinned) if pinned != key => {
+                    let who = self.people.label(&peer);
+                    self.notice(Notice::KeyChanged {
+                        who,
+                        id: peer.clone(),
+                    });
+                    return self.close_link(link, "key changed");
+                }
+                Some(_) => {}
+                None => {
+                    person.contact.key = Some(key);
+                    self.save_contacts();
+                }
+            }
+        }
+        if let Some(person) = self.people.contact_mut(&peer) {
+            person.warned = false;
+        }
+        self.people.backoff.remove(&peer);
+        self.timers.cancel(&Timer::Connect(link));
+        if let Some(l) = self.links.get_mut(&link) {
+            l.handshake = None;
+            l.verified = Some(verified);
+        }
+        // One link per peer: this one replaces any other (older, or still dialing).
+        let others: Vec<LinkId> = self
+            .links
+            .iter()
+            .filter(|(id, l)| **id != link && l.peer == peer)
+            .map(|(id, _)| *id)
+            .collect();
+        for other in others {
+            self.drop_link(other, "replaced by a newer verified connection");
+        }
+        self.mark(format!("peerchat:verified:{peer}"));
+        self.greet(link);
+        self.rooms_on_verified(link);
+        self.dirty.contacts = true;
+        if self.open == super::Open::Peer(peer.clone()) {
+            self.dirty.delivery = true;
+        }
+        self.plan();
+    }
+
+    /// The peer failed the handshake: refuse the link, deliver nothing; warn once if it
+    /// claimed to be a contact.
+    fn refuse_handshake(&mut self, link: LinkId, error: HandshakeError) {
+        let Some(peer) = self.links.get(&link).map(|l| l.peer.clone()) else {
+            return;
+        };
+        if let Some(person) = self.people.contact_mut(&peer)
+            && !std::mem::replace(&mut person.warned, true)
+        {
+            let who = self.people.label(&peer);
+            self.notice(Notice::Impersonation {
+                who,
+                id: peer.clone(),
+                reason: error.to_string(),
+            });
+        }
+        self.close_link(link, &format!("handshake failed: {error}"));
+    }
+
+    pub(super) fn on_connect_timeout(&mut self, link: LinkId) {
+        if self.links.get(&link).is_some_and(|l| !l.is_verified()) {
+            self.close_link(link, "timed out");
+        }
+    }
+
+    /// Closes a link and forgets it, without planning anything after.
+    pub(super) fn drop_link(&mut self, link: LinkId, reason: &str) -> Option<Link> {
+        let l = self.links.remove(&link)?;
+        self.timers.cancel(&Timer::Connect(link));
+        self.timers.cancel(&Timer::Grace(link));
+        self.command(link, LinkCommand::Close);
+        // For whoever debugs a connection: why it ended (the UI shows only online/offline).
+        self.log(format!(
+            "Peerchat: connection {} with {} closed: {reason}",
+            l.conn, l.peer
+        ));
+        if l.is_verified() {
+            self.rooms_on_link_closed(link, &l);
+            self.dirty.contacts = true;
+            if self.open == super::Open::Peer(l.peer.clone()) {
+                self.dirty.delivery = true;
+            }
+        }
+        Some(l)
+    }
+
+    /// Closes a link; if that leaves its peer without one, waits before dialing it again,
+    /// then looks at whom to dial.
+    pub(super) fn close_link(&mut self, link: LinkId, reason: &str) {
+        let Some(l) = self.drop_link(link, reason) else {
+            return;
+        };
+        if !self.links.values().any(|x| x.peer == l.peer) {
+            self.back_off(&l.peer);
+        }
+        self.plan();
+    }
+
+    /// Closes every link with `peer`.
+    pub(super) fn close_peer(&mut self, peer: &PeerId, reason: &str) {
+        let ids: Vec<LinkId> = self
+            .links
+            .iter()
+            .filter(|(_, l)| l.peer == *peer)
+            .map(|(id, _)| *id)
+            .collect();
+        for link in ids {
+            self.drop_link(link, reason);
+        }
+    }
+
+    /// Closes every link (the page is going away); nothing is dialed until signaling is up.
+    pub(super) fn close_all(&mut self, reason: &str) {
+        let ids: Vec<LinkId> = self.links.keys().copied().collect();
+        for link in ids {
+            self.drop_link(link, reason);
+        }
+        self.early_candidates.clear();
+        self.timers.cancel(&Timer::Plan);
+    }
+}
+
+/// The PeerJS connection id of a relayed payload: 1–64 characters.
+fn connection_id(payload: &Value) -> Option<String> {
+    payload
+        .get("connectionId")
+        .and_then(Value::as_str)
+        .filter(|c| !c.is_empty() && c.chars().count() <= MAX_CONN_ID)
+        .map(str::to_string)
+}
+
+/// The SDP text of an offer or answer payload (`{"sdp":{"type":kind,"sdp":"…"}}`), if it
+/// has that kind and is not too long.
+fn sdp_of<'a>(payload: &'a Value, kind: &str) -> Option<&'a str> {
+    let description = payload.get("sdp")?;
+    if description.get("type").and_then(Value::as_str) != Some(kind) {
+        return None;
+    }
+    description
+        .get("sdp")
+        .and_then(Value::as_str)
+        .filter(|s| s.len() <= MAX_SDP)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

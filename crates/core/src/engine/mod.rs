@@ -1,0 +1,439 @@
+//! The chat engine: every decision of Peerchat's chat, as a state machine without I/O.
+//!
+//! It never reads a clock, a socket, storage or a random source while deciding. The edge
+//! (the browser, or the simulator) feeds it [`Input`]s with the time, drains the
+//! [`Effect`]s that follow with [`Engine::poll_effect`], and arms one timer for
+//! [`Engine::poll_timeout`]. Randomness (nonces, message ids, room secrets, jitter) comes
+//! from a ChaCha20 stream seeded once, and every collection that a decision iterates is
+//! ordered, so a run replays exactly from its inputs and seed.
+//!
+//! A write to storage is an effect whose result comes back as [`Input::Stored`] before any
+//! other input (the engine holds other inputs back until it does), so "acknowledged" always
+//! means "stored", and nothing is shown or passed on before it is stored.
+//!
+//! The pieces: [`links`] (dial, answer, glare, the handshake, teardown), [`contacts`]
+//! (contacts, message requests, blocks, whom to dial), [`direct`] (one-to-one messages,
+//! acks, catch-up), [`rooms`] (membership proofs, pushes, catch-up from one member at a
+//! time), [`store`] (what is read at start, damage kept aside, storage full).
+
+mod contacts;
+mod direct;
+mod effect;
+mod input;
+mod links;
+mod rooms;
+mod store;
+mod timers;
+mod view;
+
+pub use effect::{Effect, LinkCommand, Notice};
+pub use input::{Input, Intent, LinkEvent, LinkId, StoreError};
+pub use store::Snapshot;
+pub use view::{ContactView, Delivery, MemberView, RequestView, RoomView, ViewChange};
+
+use crate::frame::Frame;
+use crate::identity::{Identity, PeerId};
+use crate::name::DisplayName;
+use crate::room::RoomId;
+use contacts::People;
+use direct::Conversation;
+use links::Link;
+use rand_chacha::ChaCha20Rng;
+use rand_core::{RngCore, SeedableRng};
+use rooms::Room;
+use std::collections::{BTreeMap, VecDeque};
+use store::{AfterWrite, Store};
+use timers::{Timer, Timers};
+
+/// What is open on the screen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Open {
+    Nothing,
+    Peer(PeerId),
+    Room(RoomId),
+}
+
+/// Parts of the view to send again at the end of the input being handled.
+#[derive(Default)]
+struct Dirty {
+    contacts: bool,
+    requests: bool,
+    rooms: bool,
+    members: bool,
+    receipts: bool,
+    delivery: bool,
+}
+
+/// The chat engine. See the module documentation.
+pub struct Engine {
+    me: Identity,
+    my_id: PeerId,
+    name: Option<DisplayName>,
+    rng: ChaCha20Rng,
+    now: u64,
+    effects: VecDeque<Effect>,
+    timers: Timers,
+    store: Store,
+    people: People,
+    conversations: BTreeMap<PeerId, Conversation>,
+    links: BTreeMap<LinkId, Link>,
+    next_link: LinkId,
+    /// Candidates that arrived before their offer: (peer, connection id, candidate).
+    early_candidates: VecDeque<(PeerId, String, serde_json::Value)>,
+    rooms: BTreeMap<RoomId, Room>,
+    signaling: bool,
+    visible: bool,
+    open: Open,
+    dirty: Dirty,
+    /// Inputs held back while a write's result is awaited.
+    deferred: VecDeque<Input>,
+}
+
+impl Engine {
+    /// An engine for `identity` (display name `name`, if chosen), starting from what the
+    /// edge found in storage under `peerchat/v1/`. `seed` must be 32 random bytes (from
+    /// `crypto.getRandomValues` in a browser). Drain [`Engine::poll_effect`] afterwards:
+    /// loading may keep damaged values aside and tells the person so.
+    pub fn new(
+        identity: Identity,
+        name: Option<DisplayName>,
+        snapshot: Snapshot,
+        now: u64,
+        seed: [u8; 32],
+    ) -> Self {
+        let my_id = identity.peer_id().clone();
+        let mut engine = Engine {
+            me: identity,
+            my_id,
+            name,
+            rng: ChaCha20Rng::from_seed(seed),
+            now,
+            effects: VecDeque::new(),
+            timers: Timers::default(),
+            store: Store::new(snapshot),
+            people: People::default(),
+            conversations: BTreeMap::new(),
+            links: BTreeMap::new(),
+            next_link: 1,
+            early_candidates: VecDeque::new(),
+            rooms: BTreeMap::new(),
+            signaling: false,
+            visible: true,
+            open: Open::Nothing,
+            dirty: Dirty::default(),
+            deferred: VecDeque::new(),
+        };
+        engine.load();
+        engine.dirty.contacts = true;
+        engine.dirty.requests = true;
+        engine.dirty.rooms = true;
+        engine.flush_view();
+        engine
+    }
+
+    /// This engine's peer id.
+    pub fn peer_id(&self) -> &PeerId {
+        &self.my_id
+    }
+
+    /// Handles one input at time `now` (ms since the Unix epoch; never goes backwards for
+    /// the engine: an earlier time counts as the last one seen).
+    pub fn handle(&mut self, now: u64, input: Input) {
+        self.now = self.now.max(now);
+        if let Input::Stored { token, result } = input {
+            self.on_stored(token, result);
+        } else if self.store.awaiting() {
+            self.deferred.push_back(input);
+            return;
+        } else {
+            self.dispatch(input);
+        }
+        while !self.store.awaiting() {
+            let Some(next) = self.deferred.pop_front() else {
+                break;
+            };
+            self.dispatch(next);
+        }
+        self.flush_view();
+    }
+
+    /// The next effect to carry out, in order.
+    pub fn poll_effect(&mut self) -> Option<Effect> {
+        self.effects.pop_front()
+    }
+
+    /// When to send [`Input::Tick`] next.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.timers.next()
+    }
+
+    /// The invitation for room `room`, to share as a link fragment.
+    pub fn room_invite(&self, room: &RoomId) -> Option<crate::room::invite::Invite> {
+        self.invite_for(room)
+    }
+
+    /// Checks the engine's own consistency, for tests and the simulator: one verified
+    /// link per peer, room state only on verified links and for rooms I am in, requests
+    /// apart from contacts and blocks, limits kept, counters in order. Empty when sound.
+    pub fn audit(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut verified = std::collections::BTreeSet::new();
+        let mut pending = std::collections::BTreeSet::new();
+        for (id, l) in &self.links {
+            let set = if l.is_verified() {
+                &mut verified
+            } else {
+                &mut pending
+            };
+            if !set.insert(l.peer.clone()) {
+                out.push(format!(
+                    "two {} links with {}",
+                    if l.is_verified() {
+                        "verified"
+                    } else {
+                        "pending"
+                    },
+                    l.peer
+                ));
+            }
+            if !l.is_verified() && !l.rooms.is_empty() {
+                out.push(format!("room state on unverified link {id}"));
+            }
+            for room in l.rooms.keys() {
+                if self.rooms.get(room).is_none_or(|r| !r.active()) {
+                    out.push(format!("link {id} holds state of room {room} I am not in"));
+                }
+            }
+            if self.people.blocked.contains(&l.peer) {
+                out.push(format!("link {id} with blocked {}", l.peer));
+            }
+        }
+        if self.links.len() > contacts::MAX_LINKS + 1 {
+            out.push(format!("{} links open", self.links.len()));
+        }
+        for peer in self.people.requests.keys() {
+            if self.people.is_contact(peer) || self.people.blocked.contains(peer) {
+                out.push(format!("{peer} is a request and a contact or blocked"));
+            }
+        }
+        if self.people.requests.len() > contacts::MAX_REQUESTS {
+            out.push(format!("{} requests", self.people.requests.len()));
+        }
+        for (peer, c) in &self.conversations {
+            if c.counters.acked >= c.counters.next_seq {
+                out.push(format!(
+                    "with {peer}: acked {} of {}",
+                    c.counters.acked,
+                    c.counters.next_seq - 1
+                ));
+            }
+        }
+        for (id, r) in &self.rooms {
+            if let Some(link) = r.want_link()
+                && !self
+                    .links
+                    .get(&link)
+                    .is_some_and(|l| l.rooms.get(id).is_some_and(|s| s.proven))
+            {
+                out.push(format!(
+                    "room {id} waits on link {link}, which is not proven for it"
+                ));
+            }
+        }
+        if !self.store.awaiting() && !self.deferred.is_empty() {
+            out.push("inputs held back with no write awaited".into());
+        }
+        out
+    }
+
+    fn dispatch(&mut self, input: Input) {
+        match input {
+            Input::SignalingUp => {
+                self.signaling = true;
+                self.plan();
+            }
+            Input::SignalingDown => self.signaling = false,
+            Input::Signal(message) => self.on_signal(message),
+            Input::Link { link, event } => self.on_link_event(link, event),
+            Input::Stored { token, result } => self.on_stored(token, result),
+            Input::Tick => self.on_tick(),
+            Input::Visible(visible) => {
+                self.visible = visible;
+                if visible {
+                    self.mark_open_read();
+                }
+            }
+            Input::PageHidden => {
+                self.signaling = false;
+                self.close_all("page hidden");
+            }
+            Input::Intent(intent) => self.on_intent(intent),
+        }
+    }
+
+    fn on_intent(&mut self, intent: Intent) {
+        match intent {
+            Intent::SetName(name) => self.set_name(name),
+            Intent::AddContact(peer) => self.add_contact(peer),
+            Intent::Open(peer) => self.open_peer(peer),
+            Intent::Send { peer, text } => self.compose(&peer, text),
+            Intent::Accept(peer) => self.accept(&peer),
+            Intent::Decline(peer) => self.decline(&peer),
+            Intent::Block(peer) => self.block(&peer),
+            Intent::CreateRoom(name) => self.create_room(name),
+            Intent::JoinRoom(invite) => self.join_room(invite),
+            Intent::OpenRoom(room) => self.open_room(room),
+            Intent::RoomSend { room, text } => self.room_compose_text(&room, text),
+            Intent::LeaveRoom(room) => self.leave_room(&room),
+        }
+    }
+
+    fn on_tick(&mut self) {
+        while let Some(timer) = self.timers.pop_due(self.now) {
+            match timer {
+                Timer::Connect(link) => self.on_connect_timeout(link),
+                Timer::Grace(link) => self.close_link(link, "connection lost"),
+                Timer::Plan => self.plan(),
+                Timer::RoomHave(room) => self.broadcast_have(&room),
+                Timer::Want(room) => self.want_timed_out(&room),
+                Timer::Storage => self.storage_retry(),
+            }
+        }
+    }
+
+    fn on_stored(&mut self, token: u64, result: Result<(), StoreError>) {
+        let Some(after) = self.store.take_pending(token) else {
+            return;
+        };
+        match result {
+            Ok(()) => {
+                if self.store.mark_ok() {
+                    self.notice(Notice::StorageBack);
+                    self.resume_receiving();
+                }
+                self.after_write_ok(after);
+            }
+            Err(error) => {
+                if self.store.mark_failed(error, self.now) {
+                    self.notice(Notice::StorageFull);
+                }
+                if let Some(at) = self.store.retry_at() {
+                    self.timers.set(Timer::Storage, at);
+                }
+                self.after_write_failed(after);
+            }
+        }
+    }
+
+    /// Asks for a write; `after` says what to do with the result. A key protected after
+    /// damage is never written: that counts as a failed write at once.
+    fn write(&mut self, key: String, value: String, after: AfterWrite) {
+        if self.store.is_protected(&key) {
+            self.after_write_failed(after);
+            return;
+        }
+        let token = self.store.expect(after);
+        self.effects.push_back(Effect::Write { token, key, value });
+    }
+
+    /// 32 fresh random bytes.
+    fn random32(&mut self) -> [u8; 32] {
+        let mut out = [0; 32];
+        self.rng.fill_bytes(&mut out);
+        out
+    }
+
+    /// A fresh message id: 16 base32 characters from 10 random bytes.
+    fn message_id(&mut self) -> String {
+        let mut bytes = [0; 10];
+        self.rng.fill_bytes(&mut bytes);
+        data_encoding::BASE32_NOPAD
+            .encode(&bytes)
+            .to_ascii_lowercase()
+    }
+
+    /// A uniform value in [0, 1), for backoff jitter.
+    fn jitter(&mut self) -> f64 {
+        f64::from(self.rng.next_u32()) / (f64::from(u32::MAX) + 1.0)
+    }
+
+    fn notice(&mut self, notice: Notice) {
+        self.effects.push_back(Effect::Notice(notice));
+    }
+
+    fn refuse(&mut self, why: impl Into<String>) {
+        self.effects.push_back(Effect::Refused(why.into()));
+    }
+
+    fn log(&mut self, line: String) {
+        self.effects.push_back(Effect::Log(line));
+    }
+
+    fn mark(&mut self, name: String) {
+        self.effects.push_back(Effect::Mark(name));
+    }
+
+    /// Sends a frame on a link.
+    fn send(&mut self, link: LinkId, frame: &Frame) {
+        if let Some(l) = self.links.get_mut(&link) {
+            l.last_active = self.now;
+            self.effects.push_back(Effect::Link {
+                link,
+                command: crate::engine::LinkCommand::Send(frame.encode()),
+            });
+        }
+    }
+
+    /// Sends the parts of the view that changed.
+    fn flush_view(&mut self) {
+        let dirty = std::mem::take(&mut self.dirty);
+        if dirty.contacts {
+            let list = self.contact_views();
+            self.effects
+                .push_back(Effect::View(ViewChange::Contacts(list)));
+        }
+        if dirty.requests {
+            let list = self.request_views();
+            self.effects
+                .push_back(Effect::View(ViewChange::Requests(list)));
+        }
+        if dirty.rooms {
+            let list = self.room_views();
+            self.effects
+                .push_back(Effect::View(ViewChange::Rooms(list)));
+        }
+        if dirty.members {
+            let list = self.member_views();
+            self.effects
+                .push_back(Effect::View(ViewChange::Members(list)));
+        }
+        if dirty.members || dirty.receipts {
+            let list = self.receipt_vectors();
+            self.effects
+                .push_back(Effect::View(ViewChange::Receipts(list)));
+        }
+        if dirty.delivery
+            && let Open::Peer(peer) = self.open.clone()
+        {
+            let delivery = self.delivery(&peer);
+            self.effects
+                .push_back(Effect::View(ViewChange::Delivery(delivery)));
+        }
+    }
+
+    /// Whether the person sees `open` now.
+    fn reading(&self, open: &Open) -> bool {
+        self.visible && self.open == *open
+    }
+
+    fn mark_open_read(&mut self) {
+        match self.open.clone() {
+            Open::Peer(peer) => self.mark_read(&peer),
+            Open::Room(room) => self.mark_room_read(&room),
+            Open::Nothing => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

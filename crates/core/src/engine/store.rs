@@ -1,0 +1,410 @@
+//! Storage as the engine sees it: what was found at start, writes and their results,
+//! damaged values kept aside, and what to do when storage is full.
+//!
+//! One damaged value costs at most what it held: the contact list is rebuilt from the
+//! stored conversations, each room has its own record, and a damaged segment loses only
+//! its messages. A damaged value is copied under `peerchat/v1/damaged/...` before anything
+//! may write its key; if even the copy fails, the key is never written in this engine's
+//! life.
+//!
+//! When a write fails for lack of space, the engine stops accepting new messages (it does
+//! not acknowledge them, so senders keep them), says so once, and tries again after a
+//! growing pause or at the person's next action: never a write per received frame.
+
+use super::input::{LinkId, StoreError};
+use super::{Engine, Notice};
+use crate::history::{BLOCKED_KEY, Blocked, CONTACTS_KEY, Contacts, conversation_peer};
+use crate::identity::PeerId;
+use crate::room::{RoomId, Rooms};
+use crate::storage::{self, Record, Versioned};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Every stored value under `peerchat/v1/` that the chat uses, by key, as found at start.
+pub type Snapshot = BTreeMap<String, String>;
+
+/// First pause before trying storage again after it was full, in ms.
+const FULL_RETRY_MS: u64 = 5_000;
+/// Longest pause between tries.
+const FULL_RETRY_CAP_MS: u64 = 60_000;
+
+/// What to do once a write's result is known.
+#[derive(Debug)]
+pub(super) enum AfterWrite {
+    /// Nothing (a best-effort write: unread counts, acknowledgements seen).
+    Nothing,
+    /// A record the person would miss: say once if it could not be saved.
+    Record(&'static str),
+    /// A damaged value was being copied aside.
+    KeptAside {
+        key: String,
+        what: String,
+        error: String,
+        then: Resave,
+    },
+    /// My new message in a conversation.
+    Composed { peer: PeerId, seq: u64 },
+    /// A new message received from `peer` on `link`.
+    Received {
+        peer: PeerId,
+        link: LinkId,
+        seq: u64,
+    },
+    /// My new message in a room.
+    RoomComposed { room: RoomId, id: String },
+    /// A new room message received on `link`.
+    RoomReceived {
+        room: RoomId,
+        link: LinkId,
+        id: String,
+    },
+}
+
+/// What to write again once a damaged value is safely kept aside.
+#[derive(Debug)]
+pub(super) enum Resave {
+    Nothing,
+    Contacts,
+    Blocked,
+    RoomInfo(RoomId),
+    ChatMeta(PeerId),
+    RoomMeta(RoomId),
+    /// A segment: replaced by an empty one, so the damage is not reported again.
+    EmptySegment(String),
+}
+
+/// Storage state.
+pub(super) struct Store {
+    snapshot: Snapshot,
+    /// Keys whose damaged value is not (yet) copied aside: never written.
+    protected: BTreeSet<String>,
+    pending: BTreeMap<u64, AfterWrite>,
+    next_token: u64,
+    /// Storage is full: the time to try again.
+    full_until: Option<u64>,
+    /// The pause used last time it was full.
+    backoff: u64,
+    /// The person was told it is full, and not yet that it is back.
+    told_full: bool,
+    /// Records the person was told could not be saved.
+    told_not_saved: BTreeSet<&'static str>,
+}
+
+impl Store {
+    pub fn new(snapshot: Snapshot) -> Self {
+        Store {
+            snapshot,
+            protected: BTreeSet::new(),
+            pending: BTreeMap::new(),
+            next_token: 1,
+            full_until: None,
+            backoff: 0,
+            told_full: false,
+            told_not_saved: BTreeSet::new(),
+        }
+    }
+
+    /// A write's result is awaited.
+    pub fn awaiting(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Registers a write; returns its token.
+    pub fn expect(&mut self, after: AfterWrite) -> u64 {
+        let token = self.next_token;
+        self.next_token += 1;
+        self.pending.insert(token, after);
+        token
+    }
+
+    pub fn take_pending(&mut self, token: u64) -> Option<AfterWrite> {
+        self.pending.remove(&token)
+    }
+
+    /// A write succeeded. Returns whether storage was full before (the person was told).
+    pub fn mark_ok(&mut self) -> bool {
+        self.full_until = None;
+        self.backoff = 0;
+        std::mem::take(&mut self.told_full)
+    }
+
+    /// A write failed. Returns whether to tell the person (once until a write succeeds).
+    pub fn mark_failed(&mut self, _error: StoreError, now: u64) -> bool {
+        self.backoff = if self.backoff == 0 {
+            FULL_RETRY_MS
+        } else {
+            (self.backoff * 2).min(FULL_RETRY_CAP_MS)
+        };
+        self.full_until = Some(now + self.backoff);
+        !std::mem::replace(&mut self.told_full, true)
+    }
+
+    /// When to try storage again, while it is full.
+    pub fn retry_at(&self) -> Option<u64> {
+        self.full_until
+    }
+
+    /// Storage is full: do not try to store what peers send (they keep it).
+    pub fn is_full(&self) -> bool {
+        self.full_until.is_some()
+    }
+
+    /// The pause is over: the next write tries again (and a failure doubles the pause).
+    pub fn end_pause(&mut self) {
+        self.full_until = None;
+    }
+
+    pub fn is_protected(&self, key: &str) -> bool {
+        self.protected.contains(key)
+    }
+
+    pub fn protect(&mut self, key: &str) {
+        self.protected.insert(key.to_string());
+    }
+
+    pub fn unprotect(&mut self, key: &str) {
+        self.protected.remove(key);
+    }
+
+    /// Takes the value found under `key` at start (each value is read once).
+    pub fn take(&mut self, key: &str) -> Option<String> {
+        self.snapshot.remove(key)
+    }
+
+    /// Reads the value found under `key` at start, leaving it.
+    pub fn peek(&self, key: &str) -> Option<&String> {
+        self.snapshot.get(key)
+    }
+
+    /// Keys found at start that begin with `prefix`.
+    pub fn keys_under(&self, prefix: &str) -> Vec<String> {
+        self.snapshot
+            .range(prefix.to_string()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// Whether to tell the person that `what` could not be saved (once per kind).
+    pub fn first_not_saved(&mut self, what: &'static str) -> bool {
+        self.told_not_saved.insert(what)
+    }
+}
+
+impl Engine {
+    /// Reads what the chat keeps: block list, contacts (rebuilt from conversations where
+    /// the list lost them), rooms with their logs.
+    pub(super) fn load(&mut self) {
+        if let Some(blocked) =
+            self.load_record::<Blocked>(BLOCKED_KEY, "block list", Resave::Blocked)
+        {
+            for id in blocked.list.into_iter().take(crate::history::MAX_BLOCKED) {
+                self.people.blocked.insert(id);
+            }
+        }
+        let contacts = self.load_record::<Contacts>(CONTACTS_KEY, "contact list", Resave::Contacts);
+        let listed = contacts.is_some();
+        for contact in contacts.map(|c| c.list).unwrap_or_default() {
+            if contact.id != self.my_id && !self.people.blocked.contains(&contact.id) {
+                self.people.insert_contact(contact);
+            }
+        }
+        // A conversation in storage means its peer was a contact: whatever the list lost
+        // (damaged, or a write that failed) comes back from there.
+        let mut missing = false;
+        for key in self.store.keys_under("peerchat/v1/chat/") {
+            let Some(peer) = conversation_peer(&key) else {
+                continue;
+            };
+            if peer != self.my_id
+                && !self.people.blocked.contains(&peer)
+                && !self.people.is_contact(&peer)
+            {
+                missing = true;
+                self.people.insert_contact(crate::history::Contact {
+                    id: peer,
+                    name: None,
+                    key: None,
+                });
+            }
+        }
+        if missing && listed {
+            self.save_contacts();
+        }
+        let peers: Vec<PeerId> = self.people.contact_ids();
+        for peer in peers {
+            self.load_meta(&peer);
+        }
+        self.load_rooms();
+    }
+
+    /// Reads a record found at start. A damaged one is kept aside (then `resave` runs)
+    /// and `None` returned.
+    pub(super) fn load_record<T: Record>(
+        &mut self,
+        key: &str,
+        what: &str,
+        resave: Resave,
+    ) -> Option<T> {
+        let raw = self.store.take(key)?;
+        match storage::decode::<T>(&raw) {
+            Ok(record) => Some(record),
+            Err(error) => {
+                self.keep_aside(key, raw, what, &error.to_string(), resave);
+                None
+            }
+        }
+    }
+
+    /// Reads a versioned value under a key that is not a fixed [`Record`] key.
+    pub(super) fn load_value<T: Versioned>(
+        &mut self,
+        key: &str,
+        what: &str,
+        resave: Resave,
+    ) -> Option<T> {
+        let raw = self.store.take(key)?;
+        match storage::decode::<T>(&raw) {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.keep_aside(key, raw, what, &error.to_string(), resave);
+                None
+            }
+        }
+    }
+
+    /// Copies a damaged value aside; its key stays unwritten until the copy is made.
+    pub(super) fn keep_aside(
+        &mut self,
+        key: &str,
+        raw: String,
+        what: &str,
+        error: &str,
+        then: Resave,
+    ) {
+        self.store.protect(key);
+        let aside = storage::damaged_key(key, self.now);
+        self.write(
+            aside,
+            raw,
+            AfterWrite::KeptAside {
+                key: key.to_string(),
+                what: what.to_string(),
+                error: error.to_string(),
+                then,
+            },
+        );
+    }
+
+    pub(super) fn after_write_ok(&mut self, after: AfterWrite) {
+        match after {
+            AfterWrite::Nothing | AfterWrite::Record(_) => {}
+            AfterWrite::KeptAside {
+                key,
+                what,
+                error,
+                then,
+            } => {
+                self.store.unprotect(&key);
+                let aside = storage::damaged_key(&key, self.now);
+                self.notice(Notice::Damaged {
+                    what,
+                    error,
+                    aside: Some(aside),
+                });
+                self.resave(then);
+            }
+            AfterWrite::Composed { peer, seq } => self.composed_stored(&peer, seq),
+            AfterWrite::Received { peer, link, seq } => self.received_stored(&peer, link, seq),
+            AfterWrite::RoomComposed { room, id } => self.room_composed_stored(&room, &id),
+            AfterWrite::RoomReceived { room, link, id } => {
+                self.room_received_stored(&room, link, &id)
+            }
+        }
+    }
+
+    pub(super) fn after_write_failed(&mut self, after: AfterWrite) {
+        match after {
+            AfterWrite::Nothing => {}
+            AfterWrite::Record(what) => {
+                if self.store.first_not_saved(what) {
+                    self.notice(Notice::NotSaved { what: what.into() });
+                }
+            }
+            AfterWrite::KeptAside {
+                what, error, key, ..
+            } => {
+                // Still protected: the only copy stays where it is, untouched.
+                self.log(format!("Peerchat: could not keep {key} aside"));
+                self.notice(Notice::Damaged {
+                    what,
+                    error,
+                    aside: None,
+                });
+            }
+            AfterWrite::Composed { peer, seq } => self.composed_failed(&peer, seq),
+            AfterWrite::Received { peer, seq, .. } => self.received_failed(&peer, seq),
+            AfterWrite::RoomComposed { room, id } => self.room_composed_failed(&room, &id),
+            AfterWrite::RoomReceived { room, id, .. } => self.room_received_failed(&room, &id),
+        }
+    }
+
+    fn resave(&mut self, then: Resave) {
+        match then {
+            Resave::Nothing => {}
+            Resave::Contacts => self.save_contacts(),
+            Resave::Blocked => self.save_blocked(),
+            Resave::RoomInfo(room) => self.save_room_info(&room),
+            Resave::ChatMeta(peer) => self.save_meta(&peer),
+            Resave::RoomMeta(room) => self.save_room_meta(&room),
+            Resave::EmptySegment(key) => self.write(
+                key,
+                crate::segments::empty_segment_text(),
+                AfterWrite::Nothing,
+            ),
+        }
+    }
+
+    /// The pause after a full storage is over: accept messages again (peers resend).
+    pub(super) fn storage_retry(&mut self) {
+        self.store.end_pause();
+        self.resume_receiving();
+    }
+
+    /// Asks every verified peer again for what I lack: after storage refused writes,
+    /// their messages were not acknowledged, and this makes them come again.
+    pub(super) fn resume_receiving(&mut self) {
+        self.resync_conversations();
+        self.resync_rooms();
+    }
+
+    /// The old single room list (before each room had its own record), if any.
+    pub(super) fn load_legacy_rooms(&mut self) -> Vec<crate::room::StoredRoom> {
+        const LEGACY: &str = <Rooms as Record>::KEY;
+        let Some(raw) = self.store.peek(LEGACY).cloned() else {
+            return Vec::new();
+        };
+        match storage::decode::<Rooms>(&raw) {
+            Ok(rooms) => rooms.list,
+            Err(error) => {
+                self.store.take(LEGACY);
+                self.keep_aside(
+                    LEGACY,
+                    raw,
+                    "room list",
+                    &error.to_string(),
+                    Resave::Nothing,
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// Removes the old room list once every room in it has its own record.
+    pub(super) fn retire_legacy_rooms(&mut self, migrated: bool) {
+        const LEGACY: &str = <Rooms as Record>::KEY;
+        if migrated && self.store.take(LEGACY).is_some() {
+            self.effects
+                .push_back(super::Effect::Remove { key: LEGACY.into() });
+        }
+    }
+}

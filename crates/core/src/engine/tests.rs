@@ -1,0 +1,1 @@
+//! Unit tests of the engine: two or three engines wired by hand.
