@@ -64,6 +64,8 @@ pub enum Received {
     Duplicate,
     /// Not the next one expected: drop it and ask for a resend with `sync`.
     Gap,
+    /// A number already held, with another id: the sender's numbering diverged.
+    Conflict,
 }
 
 /// Counters of one conversation. `have`, `next_seq` and `lc` are derived from the stored
@@ -133,10 +135,19 @@ impl Counters {
         }
     }
 
-    /// Receives a (validated) message from `from`.
-    pub fn receive(&mut self, from: &PeerId, wire: WireMessage) -> Received {
+    /// Receives a (validated) message from `from`. `held_id` says which id the message
+    /// numbered `wire.seq` has here, if it is held.
+    pub fn receive(
+        &mut self,
+        from: &PeerId,
+        wire: WireMessage,
+        held_id: impl FnOnce(u64) -> Option<String>,
+    ) -> Received {
         match wire.seq.cmp(&(self.have + 1)) {
-            Ordering::Less => Received::Duplicate,
+            Ordering::Less => match held_id(wire.seq) {
+                Some(id) if id != wire.id => Received::Conflict,
+                _ => Received::Duplicate,
+            },
             Ordering::Greater => Received::Gap,
             Ordering::Equal => {
                 self.have = wire.seq;
@@ -215,10 +226,15 @@ mod tests {
         let m1 = alice.compose(&a, "m1".into(), 10, "one".into());
         let m2 = alice.compose(&a, "m2".into(), 11, "two".into());
         assert_eq!((m1.seq, m1.lc, m2.seq, m2.lc), (1, 1, 2, 2));
-        assert_eq!(bob.receive(&a, m2.to_wire()), Received::Gap);
-        assert!(matches!(bob.receive(&a, m1.to_wire()), Received::New(m) if m == m1));
-        assert!(matches!(bob.receive(&a, m2.to_wire()), Received::New(_)));
-        assert_eq!(bob.receive(&a, m1.to_wire()), Received::Duplicate);
+        assert_eq!(bob.receive(&a, m2.to_wire(), |_| None), Received::Gap);
+        assert!(matches!(bob.receive(&a, m1.to_wire(), |_| None), Received::New(m) if m == m1));
+        assert!(matches!(bob.receive(&a, m2.to_wire(), |_| None), Received::New(_)));
+        assert_eq!(bob.receive(&a, m1.to_wire(), |_| None), Received::Duplicate);
+        // The same number with another id: the sender lost its history and diverged.
+        assert_eq!(
+            bob.receive(&a, m1.to_wire(), |_| Some("other".into())),
+            Received::Conflict
+        );
         assert_eq!(bob.have, 2);
         // Bob's reply comes after what he has seen.
         let r = bob.compose(&b, "r1".into(), 5, "reply".into());

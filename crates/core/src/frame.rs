@@ -58,6 +58,10 @@ pub enum Frame {
     Sync {
         /// Highest contiguous sequence number received.
         have: u64,
+        /// The id of the message numbered `have` (absent when `have` is 0): lets a sender
+        /// that lost its own history notice that its numbers no longer match.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last: Option<String>,
     },
     /// Room: "I know this room's secret" (see [`crate::room::proof`]); sent by a member to
     /// another member it wants in the mesh.
@@ -181,9 +185,17 @@ impl Frame {
                     return Err(FrameError::Invalid("text not clean or too long"));
                 }
             }
-            Frame::Ack { upto: n } | Frame::Sync { have: n } => {
+            Frame::Ack { upto: n } => {
                 if *n > MAX_COUNTER {
                     return Err(FrameError::Invalid("counter out of range"));
+                }
+            }
+            Frame::Sync { have, last } => {
+                if *have > MAX_COUNTER {
+                    return Err(FrameError::Invalid("counter out of range"));
+                }
+                if last.as_deref().is_some_and(|id| !valid_message_id(id)) {
+                    return Err(FrameError::Invalid("bad message id"));
                 }
             }
             Frame::RoomHave { have, .. } | Frame::RoomWant { have, .. } => {
@@ -253,7 +265,14 @@ mod tests {
                 r#"{"t":"msg","id":"k3n2x9","seq":1,"lc":1,"ts":1700000000000,"text":"hi"}"#,
             ),
             (Frame::Ack { upto: 3 }, r#"{"t":"ack","upto":3}"#),
-            (Frame::Sync { have: 0 }, r#"{"t":"sync","have":0}"#),
+            (Frame::Sync { have: 0, last: None }, r#"{"t":"sync","have":0}"#),
+            (
+                Frame::Sync {
+                    have: 2,
+                    last: Some("k3n2x9".into()),
+                },
+                r#"{"t":"sync","have":2,"last":"k3n2x9"}"#,
+            ),
             (
                 Frame::Hello {
                     v: 2,

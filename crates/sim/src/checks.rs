@@ -100,7 +100,7 @@ pub fn on_frame_sent(
         return;
     }
     match frame {
-        Frame::Ack { upto: n } | Frame::Sync { have: n } if n > 0 => {
+        Frame::Ack { upto: n } | Frame::Sync { have: n, .. } if n > 0 => {
             let Some(peer) = peer_node(w, node, link) else {
                 return;
             };

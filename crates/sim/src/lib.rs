@@ -328,7 +328,10 @@ impl World {
                     *n.failed_writes
                         .entry((self.now - EPOCH) / 10_000)
                         .or_default() += 1;
+                    let line = format!("{} write of {key} failed", node_name(node));
+                    self.note(|| line);
                 }
+                let n = &mut self.nodes[node];
                 if let Some(left) = n.crash_after_writes.as_mut() {
                     if *left == 0 {
                         n.crash_after_writes = None;

@@ -158,6 +158,9 @@ impl Engine {
     }
 
     pub(super) fn save_contacts(&mut self) {
+        if self.store.defer(Resave::Contacts) {
+            return;
+        }
         let mut list: Vec<&super::contacts::Person> = self.people.contacts.values().collect();
         list.sort_by_key(|p| p.order);
         let record = Contacts::new(list.into_iter().map(|p| p.contact.clone()).collect());
@@ -169,6 +172,9 @@ impl Engine {
     }
 
     pub(super) fn save_blocked(&mut self) {
+        if self.store.defer(Resave::Blocked) {
+            return;
+        }
         let record = Blocked::new(self.people.blocked.iter().cloned().collect());
         self.write(
             BLOCKED_KEY.into(),
@@ -206,7 +212,7 @@ impl Engine {
         }
         self.people.declined.remove(&peer);
         if !self.people.is_contact(&peer) {
-            if !self.make_contact(&peer) {
+            if !self.make_contact(&peer, None) {
                 return;
             }
             // A link already verified with them (a room member, say) now carries chat.
@@ -220,10 +226,10 @@ impl Engine {
     }
 
     /// Adds `peer` as a contact and saves the list. False when the list is full.
-    fn make_contact(&mut self, peer: &PeerId) -> bool {
+    fn make_contact(&mut self, peer: &PeerId, name: Option<DisplayName>) -> bool {
         let added = self.people.insert_contact(Contact {
             id: peer.clone(),
-            name: None,
+            name,
             key: None,
         });
         if !added {
@@ -244,14 +250,10 @@ impl Engine {
             return;
         };
         self.dirty.requests = true;
-        if !self.make_contact(peer) {
+        if !self.make_contact(peer, request.name.clone()) {
             self.people.requests.insert(peer.clone(), request);
             return;
         }
-        if let Some(person) = self.people.contact_mut(peer) {
-            person.contact.name = request.name;
-        }
-        self.save_contacts();
         if let Some(link) = self.verified_link(peer) {
             self.greet(link);
         }

@@ -154,7 +154,7 @@ impl Engine {
                 self.hold_request_message(peer, message);
             }
             Frame::Ack { upto } if contact => self.on_ack(link, peer, upto, false),
-            Frame::Sync { have } if contact => self.on_ack(link, peer, have, true),
+            Frame::Sync { have, last } if contact => self.on_sync(link, peer, have, last),
             Frame::Sync { .. } => {
                 // Someone who is not my contact asks for my messages: I have none for them
                 // until the person accepts; then they go from the start.
@@ -177,7 +177,16 @@ impl Engine {
         let Some(conv) = self.conversation(peer) else {
             return;
         };
-        let reply = match conv.counters.receive(peer, wire) {
+        let history = &conv.history;
+        let held_id = |seq: u64| {
+            history
+                .messages
+                .iter()
+                .rev()
+                .find(|m| m.author == *peer && m.seq == seq)
+                .map(|m| m.id.clone())
+        };
+        let reply = match conv.counters.receive(peer, wire, held_id) {
             // A new number reusing a stored id: the number is taken (so the sender can go
             // on), the message is not stored twice.
             Received::New(m) if conv.history.contains_id(&m.id) => Frame::Ack {
@@ -199,11 +208,28 @@ impl Engine {
             Received::Duplicate => Frame::Ack {
                 upto: conv.counters.have,
             },
-            Received::Gap => Frame::Sync {
-                have: conv.counters.have,
-            },
+            Received::Gap => sync_frame(peer, conv),
+            // A number I hold with another id: the sender's numbering went wrong (it lost
+            // its own history). Saying what I hold, with the id, makes it realign.
+            Received::Conflict => sync_frame(peer, conv),
         };
         self.send(link, &reply);
+    }
+
+    /// The peer's `sync`: it holds my messages up to `have`; `last` is the id of the one
+    /// numbered `have` as it holds it. Another id there means my numbering diverged.
+    fn on_sync(&mut self, link: LinkId, peer: &PeerId, have: u64, last: Option<String>) {
+        let diverged = match (&last, self.conversation(peer)) {
+            (Some(id), Some(conv)) => conv
+                .history
+                .my_message(have)
+                .is_some_and(|m| m.id != *id),
+            _ => false,
+        };
+        if diverged {
+            self.align_numbering(peer, have, true);
+        }
+        self.on_ack(link, peer, have, true);
     }
 
     /// Their message is stored: acknowledge it at once (before rendering), then show it.
@@ -259,7 +285,7 @@ impl Engine {
             return;
         };
         if sync || upto >= conv.counters.next_seq {
-            self.align_numbering(peer, upto);
+            self.align_numbering(peer, upto, false);
         }
         let Some(conv) = self.conversations.get_mut(peer) else {
             return;
@@ -301,11 +327,11 @@ impl Engine {
     /// - numbers after `held` were lost here before the peer got them: the messages I still
     ///   hold after them move down to close the hole, so the peer, which takes only the
     ///   next number, can take them.
-    fn align_numbering(&mut self, peer: &PeerId, held: u64) {
+    fn align_numbering(&mut self, peer: &PeerId, held: u64, diverged: bool) {
         let Some(conv) = self.conversations.get_mut(peer) else {
             return;
         };
-        let behind = held >= conv.counters.next_seq;
+        let behind = diverged || held >= conv.counters.next_seq;
         let base = if behind { conv.counters.acked } else { held };
         let moving: Vec<u64> = conv.history.my_seqs().filter(|&s| s > base).collect();
         let renumber: BTreeMap<u64, u64> = moving
@@ -389,8 +415,14 @@ impl Engine {
         let Some(peer) = self.links.get(&link).map(|l| l.peer.clone()) else {
             return;
         };
-        let have = self.conversation(&peer).map_or(0, |c| c.counters.have);
-        self.send(link, &Frame::Sync { have });
+        let sync = self.conversation(&peer).map_or(
+            Frame::Sync {
+                have: 0,
+                last: None,
+            },
+            |c| sync_frame(&peer, c),
+        );
+        self.send(link, &sync);
         if self.people.is_contact(&peer) {
             self.send_name(link);
             self.pump(&peer);
@@ -406,9 +438,8 @@ impl Engine {
     /// Asks every verified contact to send again what I lack.
     pub(super) fn resync_conversations(&mut self) {
         for (link, peer) in self.verified_links() {
-            if self.people.is_contact(&peer) {
-                let have = self.conversation(&peer).map_or(0, |c| c.counters.have);
-                self.send(link, &Frame::Sync { have });
+            if let Some(sync) = self.conversation(&peer).map(|c| sync_frame(&peer, c)) {
+                self.send(link, &sync);
             }
         }
     }
@@ -471,6 +502,22 @@ impl Engine {
             .map_or(0, |l| l.sent_upto);
         Delivery { acked, sent }
     }
+}
+
+/// `sync` for the conversation with `peer`: what I hold of theirs, and the id of the last.
+fn sync_frame(peer: &PeerId, conv: &Conversation) -> Frame {
+    let have = conv.counters.have;
+    let last = (have > 0)
+        .then(|| {
+            conv.history
+                .messages
+                .iter()
+                .rev()
+                .find(|m| m.author == *peer && m.seq == have)
+                .map(|m| m.id.clone())
+        })
+        .flatten();
+    Frame::Sync { have, last }
 }
 
 /// A received message with its author.

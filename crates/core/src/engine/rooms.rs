@@ -190,6 +190,9 @@ impl Engine {
     }
 
     pub(super) fn save_room_info(&mut self, room: &RoomId) {
+        if self.store.defer(Resave::RoomInfo(room.clone())) {
+            return;
+        }
         let Some(r) = self.rooms.get(room) else {
             return;
         };

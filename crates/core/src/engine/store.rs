@@ -59,8 +59,9 @@ pub(super) enum AfterWrite {
     },
 }
 
-/// What to write again once a damaged value is safely kept aside.
-#[derive(Debug)]
+/// What to write again once a damaged value is safely kept aside, or once storage has
+/// room again.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Resave {
     Nothing,
     Contacts,
@@ -87,6 +88,8 @@ pub(super) struct Store {
     told_full: bool,
     /// Records the person was told could not be saved.
     told_not_saved: BTreeSet<&'static str>,
+    /// Records not written while storage was full, to write when it has room.
+    deferred: BTreeSet<Resave>,
 }
 
 impl Store {
@@ -100,7 +103,23 @@ impl Store {
             backoff: 0,
             told_full: false,
             told_not_saved: BTreeSet::new(),
+            deferred: BTreeSet::new(),
         }
+    }
+
+    /// While storage is full, keeps `record` to write later instead of failing again.
+    /// Returns whether it was deferred.
+    pub fn defer(&mut self, record: Resave) -> bool {
+        if !self.is_full() {
+            return false;
+        }
+        self.deferred.insert(record);
+        true
+    }
+
+    /// Records waiting for room.
+    pub fn take_deferred(&mut self) -> BTreeSet<Resave> {
+        std::mem::take(&mut self.deferred)
     }
 
     /// A write's result is awaited.
@@ -373,6 +392,9 @@ impl Engine {
     /// Asks every verified peer again for what I lack: after storage refused writes,
     /// their messages were not acknowledged, and this makes them come again.
     pub(super) fn resume_receiving(&mut self) {
+        for record in self.store.take_deferred() {
+            self.resave(record);
+        }
         self.resync_conversations();
         self.resync_rooms();
     }
