@@ -184,11 +184,6 @@ pub fn local_sdp(pc: &RtcPeerConnection) -> Option<String> {
     pc.local_description().map(|d| d.sdp())
 }
 
-/// The remote SDP, once set.
-pub fn remote_sdp(pc: &RtcPeerConnection) -> Option<String> {
-    pc.remote_description().map(|d| d.sdp())
-}
-
 /// Sends one frame as a binary message (the PeerJS `json` serialization). False when the
 /// channel is not open.
 pub fn send(dc: &RtcDataChannel, bytes: &[u8]) -> bool {

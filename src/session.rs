@@ -4,7 +4,7 @@
 //! and feeds. Components read the signals here and call the intent methods.
 
 use crate::boot::{Boot, EndpointSource};
-use crate::chat::{ChatEngine, ChatEvent, ChatView, Ports};
+use crate::chat::{ChatDriver, ChatView, Ports};
 use crate::signaling_client::SignalingClient;
 use crate::store;
 use crate::tab_lease::{self, LeaseKeeper, LeaseWatcher};
@@ -12,6 +12,7 @@ use gloo_events::EventListener;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use peerchat_core::endpoint::Endpoint;
+use peerchat_core::engine::Input;
 use peerchat_core::ice::{self, IceServer};
 use peerchat_core::identity::{Identity, PeerId};
 use peerchat_core::name::DisplayName;
@@ -70,7 +71,7 @@ struct Runtime {
     token: String,
     client: ClientSlot,
     lease: Option<LeaseTask>,
-    chat: Option<ChatEngine>,
+    chat: Option<ChatDriver>,
     _page_listeners: Vec<EventListener>,
 }
 
@@ -121,7 +122,7 @@ impl Session {
             .enumerate()
             .map(|(i, text)| Notice { id: i as u32, text })
             .collect();
-        let identity = Rc::new(boot.identity);
+        let identity = boot.identity;
         let session = Session {
             peer_id: StoredValue::new(identity.peer_id().clone()),
             profile: RwSignal::new(boot.profile),
@@ -143,7 +144,7 @@ impl Session {
                 _page_listeners: Vec::new(),
             }),
         };
-        session.start_chat(identity, boot.ice);
+        session.start_chat(&identity, boot.ice);
         if tab_lease::try_acquire() {
             session.hold_lease();
             session.connect();
@@ -155,15 +156,14 @@ impl Session {
         session
     }
 
-    /// The chat engine (present for the page's life once built).
-    pub fn chat(&self) -> Option<ChatEngine> {
+    /// The chat driver (present for the page's life once built).
+    pub fn chat(&self) -> Option<ChatDriver> {
         self.runtime.with_value(|rt| rt.chat.clone())
     }
 
-    fn start_chat(&self, identity: Rc<Identity>, ice: Vec<IceServer>) {
+    fn start_chat(&self, identity: &Identity, ice: Vec<IceServer>) {
         let slot = self.runtime.with_value(|rt| rt.client.clone());
         let session = *self;
-        let profile = self.profile;
         let ports = Ports {
             signal: Rc::new(move |message| {
                 if let Some(client) = slot.borrow().as_ref() {
@@ -171,17 +171,18 @@ impl Session {
                 }
             }),
             notify: Rc::new(move |text| session.notify(text)),
-            my_name: Rc::new(move || {
-                profile.with_untracked(|p| p.as_ref().map(|p| p.name.clone()))
-            }),
         };
-        let engine = ChatEngine::new(identity, ports, self.chat_view, ice);
+        let name = self
+            .profile
+            .with_untracked(|p| p.as_ref().map(|p| p.name.clone()));
+        let driver = ChatDriver::new(identity, name, ports, self.chat_view, ice);
         let mut listeners = Vec::new();
         if let Some(window) = web_sys::window() {
-            // Leaving: close connections so peers see us go at once.
-            let on_hide = engine.clone();
+            // Leaving (or into the back/forward cache): close connections so peers see us
+            // go at once.
+            let on_hide = driver.clone();
             listeners.push(EventListener::new(&window, "pagehide", move |_| {
-                on_hide.dispatch(ChatEvent::PageHidden)
+                on_hide.input(Input::PageHidden)
             }));
             // An invite link opened in this tab while Peerchat runs.
             let session = *self;
@@ -190,14 +191,14 @@ impl Session {
             }));
             if let Some(doc) = window.document() {
                 // Reading the open conversation again clears its unread count.
-                let on_visible = engine.clone();
+                let on_visible = driver.clone();
                 listeners.push(EventListener::new(&doc, "visibilitychange", move |_| {
-                    on_visible.dispatch(ChatEvent::Visible)
+                    on_visible.visible(crate::chat::page_visible())
                 }));
             }
         }
         self.runtime.update_value(|rt| {
-            rt.chat = Some(engine);
+            rt.chat = Some(driver);
             rt._page_listeners = listeners;
         });
     }
@@ -207,6 +208,9 @@ impl Session {
         let name = DisplayName::parse(text).map_err(|e| e.to_string())?;
         let profile = Profile::new(name);
         store::save(&profile).map_err(|e| e.describe().to_string())?;
+        if let Some(chat) = self.chat() {
+            chat.set_name(profile.name.clone());
+        }
         self.profile.set(Some(profile));
         self.connect();
         self.apply_invite();
@@ -255,7 +259,7 @@ impl Session {
             return;
         };
         if let Some(chat) = self.chat() {
-            chat.dispatch(ChatEvent::JoinRoom(invite));
+            chat.join_room(invite);
         }
     }
 
@@ -295,12 +299,15 @@ impl Session {
         store::save(&profile).map_err(save_error)?;
         store::save(&Settings::new(endpoint.as_ref(), ice_servers.as_deref()))
             .map_err(save_error)?;
+        if let Some(chat) = self.chat() {
+            chat.set_name(profile.name.clone());
+        }
         self.profile.set(Some(profile));
         let ice_now = ice_servers.unwrap_or_else(ice::default_servers);
         if self.ice.get_untracked() != ice_now {
             self.ice.set(ice_now.clone());
             if let Some(chat) = self.chat() {
-                chat.dispatch(ChatEvent::SetIce(ice_now));
+                chat.set_ice(ice_now);
             }
         }
         let changed = self.settings_endpoint.get_untracked() != endpoint;
@@ -361,7 +368,7 @@ impl Session {
         drop(old);
         let chat = self.chat();
         if let Some(chat) = &chat {
-            chat.dispatch(ChatEvent::SignalingOffline);
+            chat.input(Input::SignalingDown);
         }
         let endpoint = match self.endpoint.get_untracked() {
             Ok(endpoint) => endpoint,
@@ -387,16 +394,16 @@ impl Session {
                 if let Some(chat) = &status_chat
                     && online != was_online
                 {
-                    chat.dispatch(if online {
-                        ChatEvent::SignalingOnline
+                    chat.input(if online {
+                        Input::SignalingUp
                     } else {
-                        ChatEvent::SignalingOffline
+                        Input::SignalingDown
                     });
                 }
             },
             move |message| {
                 if let Some(chat) = &chat {
-                    chat.dispatch(ChatEvent::Signal(message));
+                    chat.input(Input::Signal(message));
                 }
             },
         );

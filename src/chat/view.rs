@@ -1,65 +1,25 @@
-//! What the chat shows: signals written only by the chat engine, read by components.
+//! What the chat shows: signals written only by the driver, from the engine's view
+//! changes, and read by components.
 
 use leptos::prelude::*;
-use peerchat_core::chat::conversation::Message;
+use peerchat_core::conversation::Message;
+use peerchat_core::engine::{ContactView, MemberView, RequestView, RoomView, ViewChange};
 use peerchat_core::identity::PeerId;
 use peerchat_core::room::RoomId;
 use peerchat_core::room::log::Vector;
 use peerchat_core::room::message::RoomMessage;
-
-/// A contact in the list.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ContactView {
-    /// Their id.
-    pub id: PeerId,
-    /// The name they announced, if known.
-    pub name: Option<String>,
-    /// A verified data channel is open.
-    pub online: bool,
-    /// Messages not yet seen.
-    pub unread: u32,
-}
-
-impl ContactView {
-    /// The name to show: their announced name, or their id.
-    pub fn label(&self) -> String {
-        self.name.clone().unwrap_or_else(|| self.id.to_string())
-    }
-}
-
-/// A room in the list.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RoomView {
-    /// The room.
-    pub id: RoomId,
-    /// Its name.
-    pub name: String,
-    /// Unseen messages.
-    pub unread: u32,
-    /// Members connected to me in this room.
-    pub online: usize,
-}
-
-/// A member of the open room.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MemberView {
-    /// Id.
-    pub id: PeerId,
-    /// Name (from its join).
-    pub name: String,
-    /// Connected to me (or me).
-    pub online: bool,
-    /// This is me.
-    pub me: bool,
-}
 
 /// The signals of the chat. Cheap to copy.
 #[derive(Clone, Copy)]
 pub struct ChatView {
     /// Contacts, in the order they were added.
     pub contacts: RwSignal<Vec<ContactView>>,
-    /// The open conversation.
+    /// Message requests from people who are not contacts.
+    pub requests: RwSignal<Vec<RequestView>>,
+    /// The open conversation (or request).
     pub active: RwSignal<Option<PeerId>>,
+    /// The open conversation is a message request.
+    pub active_is_request: RwSignal<bool>,
     /// Messages of the open conversation, in display order.
     pub messages: RwSignal<Vec<Message>>,
     /// In the open conversation: my messages up to this sequence number were delivered.
@@ -83,7 +43,9 @@ impl ChatView {
     pub fn new() -> Self {
         ChatView {
             contacts: RwSignal::new(Vec::new()),
+            requests: RwSignal::new(Vec::new()),
             active: RwSignal::new(None),
+            active_is_request: RwSignal::new(false),
             messages: RwSignal::new(Vec::new()),
             acked: RwSignal::new(0),
             sent: RwSignal::new(0),
@@ -92,6 +54,68 @@ impl ChatView {
             room_messages: RwSignal::new(Vec::new()),
             room_members: RwSignal::new(Vec::new()),
             room_vectors: RwSignal::new(Vec::new()),
+        }
+    }
+
+    /// Puts one change from the engine into the signals. `try_*`: the driver may outlive
+    /// the reactive owner while the page is torn down.
+    pub fn apply(&self, change: ViewChange) {
+        match change {
+            ViewChange::Contacts(list) => {
+                self.contacts.try_set(list);
+            }
+            ViewChange::Requests(list) => {
+                self.requests.try_set(list);
+            }
+            ViewChange::Opened {
+                peer,
+                messages,
+                delivery,
+                request,
+            } => {
+                if peer.is_some() {
+                    self.active_room.try_set(None);
+                    self.room_messages.try_set(Vec::new());
+                }
+                self.active.try_set(peer);
+                self.active_is_request.try_set(request);
+                self.messages.try_set(messages);
+                self.acked.try_set(delivery.acked);
+                self.sent.try_set(delivery.sent);
+            }
+            ViewChange::Message(m) => {
+                self.messages.try_update(|list| {
+                    let at = list.partition_point(|x| x.order(&m).is_lt());
+                    list.insert(at, m);
+                });
+            }
+            ViewChange::Delivery(d) => {
+                self.acked.try_set(d.acked);
+                self.sent.try_set(d.sent);
+            }
+            ViewChange::Rooms(list) => {
+                self.rooms.try_set(list);
+            }
+            ViewChange::RoomOpened { room, messages } => {
+                if room.is_some() {
+                    self.active.try_set(None);
+                    self.messages.try_set(Vec::new());
+                }
+                self.active_room.try_set(room);
+                self.room_messages.try_set(messages);
+            }
+            ViewChange::RoomMessage(m) => {
+                self.room_messages.try_update(|list| {
+                    let at = list.partition_point(|x| x.order(&m).is_lt());
+                    list.insert(at, m);
+                });
+            }
+            ViewChange::Members(list) => {
+                self.room_members.try_set(list);
+            }
+            ViewChange::Receipts(list) => {
+                self.room_vectors.try_set(list);
+            }
         }
     }
 }

@@ -1,7 +1,6 @@
 //! The contacts: name, online state, unread count.
 
 use super::list_item::{ListItem, with_unread};
-use crate::chat::ChatEvent;
 use crate::session::Session;
 use leptos::prelude::*;
 
@@ -34,7 +33,7 @@ pub fn ContactList() -> impl IntoView {
                                 unread=contact.unread
                                 on_open=move || {
                                     if let Some(chat) = session.chat() {
-                                        chat.dispatch(ChatEvent::Open(Some(id.clone())));
+                                        chat.open(Some(id.clone()));
                                     }
                                 }
                             >

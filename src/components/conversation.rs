@@ -3,11 +3,10 @@
 
 use super::composer::Composer;
 use super::message_window::{BackButton, EarlierMessages, PAGE, hidden as hidden_count};
-use crate::chat::ChatEvent;
 use crate::session::Session;
 use leptos::html::Div;
 use leptos::prelude::*;
-use peerchat_core::chat::conversation::Message;
+use peerchat_core::conversation::Message;
 
 /// The delivery state of one of my messages.
 fn delivery(seq: u64, sent: u64, acked: u64) -> &'static str {
@@ -37,7 +36,34 @@ pub fn ConversationPanel() -> impl IntoView {
         view.contacts
             .with(|list| list.iter().find(|c| c.id == active).cloned())
     });
-    let title = move || contact.get().map(|c| c.label()).unwrap_or_default();
+    let request = Memo::new(move |_| {
+        let active = view.active.get()?;
+        view.requests
+            .with(|list| list.iter().find(|r| r.id == active).cloned())
+    });
+    let is_request = move || view.active_is_request.get();
+    let title = move || {
+        contact
+            .get()
+            .map(|c| c.label())
+            .or_else(|| request.get().map(|r| r.name.unwrap_or_else(|| r.id.to_string())))
+            .unwrap_or_default()
+    };
+    let peer_id = move || view.active.get().map(|p| p.to_string()).unwrap_or_default();
+    let decide = move |choice: &'static str| {
+        let (Some(chat), Some(peer)) = (session.chat(), view.active.get_untracked()) else {
+            return;
+        };
+        match choice {
+            "accept" => chat.accept(&peer),
+            "decline" => chat.decline(&peer),
+            _ => {
+                if let Err(e) = chat.block(&peer) {
+                    session.notify(e);
+                }
+            }
+        }
+    };
     let shown = RwSignal::new(PAGE);
     // A new conversation starts with the latest page.
     Effect::new(move |_| {
@@ -79,30 +105,52 @@ pub fn ConversationPanel() -> impl IntoView {
             <header class="conversation-header">
                 <BackButton on_back=move || {
                     if let Some(chat) = session.chat() {
-                        chat.dispatch(ChatEvent::Open(None));
+                        chat.open(None);
                     }
                 } />
                 <div>
                     <h2>{title}</h2>
                     <p class="hint">
                         <span class="presence-text">
-                            {move || if contact.get().is_some_and(|c| c.online) { "Online, verified" } else { "Offline" }}
+                            {move || {
+                                if is_request() {
+                                    "Message request, verified ID"
+                                } else if contact.get().is_some_and(|c| c.online) {
+                                    "Online, verified"
+                                } else {
+                                    "Offline"
+                                }
+                            }}
                         </span>
                         " · "
-                        <code>{move || contact.get().map(|c| c.id.to_string()).unwrap_or_default()}</code>
+                        <code>{peer_id}</code>
                     </p>
                 </div>
             </header>
+            <Show when=is_request>
+                <section class="request-actions" aria-label="Message request">
+                    <p>
+                        "This person is not in your contacts. Their messages are only kept until you decide, and they get nothing from you (not even your name) unless you accept."
+                    </p>
+                    <div class="row">
+                        <button type="button" class="primary" on:click=move |_| decide("accept")>"Accept"</button>
+                        <button type="button" on:click=move |_| decide("decline")>"Decline"</button>
+                        <button type="button" class="danger" on:click=move |_| decide("block")>"Block"</button>
+                    </div>
+                </section>
+            </Show>
             <div class="messages" role="log" aria-label="Messages" node_ref=list_ref>
                 <EarlierMessages hidden=hidden shown=shown />
                 <For each=visible key=|m| m.id.clone() children=row />
             </div>
-            <Composer send=Callback::new(move |text: String| {
-                let (Some(chat), Some(peer)) = (session.chat(), view.active.get_untracked()) else {
-                    return Ok(());
-                };
-                chat.send(&peer, &text)
-            }) />
+            <Show when=move || !is_request()>
+                <Composer send=Callback::new(move |text: String| {
+                    let (Some(chat), Some(peer)) = (session.chat(), view.active.get_untracked()) else {
+                        return Ok(());
+                    };
+                    chat.send(&peer, &text)
+                }) />
+            </Show>
         </section>
     }
 }

@@ -4,6 +4,7 @@ use super::contact_list::ContactList;
 use super::conversation::ConversationPanel;
 use super::id_card::IdCard;
 use super::new_chat::NewChat;
+use super::request_list::RequestList;
 use super::room_list::RoomList;
 use super::room_panel::RoomPanel;
 use super::settings::SettingsPanel;
@@ -24,6 +25,7 @@ pub fn Home(settings_open: RwSignal<bool>) -> impl IntoView {
             <aside class="sidebar" aria-label="Contacts and your ID">
                 <IdCard />
                 <NewChat />
+                <RequestList />
                 <ContactList />
                 <RoomList />
             </aside>

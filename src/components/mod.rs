@@ -14,6 +14,7 @@ mod message_window;
 mod new_chat;
 mod notices;
 mod onboarding;
+mod request_list;
 mod room_list;
 mod room_panel;
 mod settings;

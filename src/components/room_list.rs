@@ -1,7 +1,6 @@
 //! The rooms: create one, and the list of rooms you are in.
 
 use super::list_item::{ListItem, with_unread};
-use crate::chat::ChatEvent;
 use crate::session::Session;
 use leptos::prelude::*;
 
@@ -42,7 +41,7 @@ pub fn RoomList() -> impl IntoView {
                                 unread=room.unread
                                 on_open=move || {
                                     if let Some(chat) = session.chat() {
-                                        chat.dispatch(ChatEvent::OpenRoom(Some(id.clone())));
+                                        chat.open_room(Some(id.clone()));
                                     }
                                 }
                             >

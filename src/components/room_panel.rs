@@ -4,7 +4,6 @@ use super::composer::Composer;
 use super::link_field::{LinkField, copy_text};
 use super::message_window::{BackButton, EarlierMessages, PAGE, hidden as hidden_count};
 use crate::boot::invite_base;
-use crate::chat::ChatEvent;
 use crate::session::Session;
 use leptos::prelude::*;
 use peerchat_core::room::log::RoomLog;
@@ -112,7 +111,7 @@ pub fn RoomPanel() -> impl IntoView {
             <header class="conversation-header">
                 <BackButton on_back=move || {
                     if let Some(chat) = session.chat() {
-                        chat.dispatch(ChatEvent::OpenRoom(None));
+                        chat.open_room(None);
                     }
                 } />
                 <div class="room-title">
@@ -125,7 +124,7 @@ pub fn RoomPanel() -> impl IntoView {
                         type="button"
                         on:click=move |_| {
                             if let (Some(chat), Some(id)) = (session.chat(), view.active_room.get_untracked()) {
-                                chat.dispatch(ChatEvent::LeaveRoom(id));
+                                chat.leave_room(&id);
                             }
                         }
                     >

@@ -1,10 +1,10 @@
 // One-to-one chat between separate browser contexts over real WebRTC, signaled by the
 // stock `peer` server on loopback.
-import { PeerServer, contact, expect, freePort, messages, person, say, shownTexts, startChat, status, test } from "./support";
+import { PeerServer, acceptRequest, befriend, contact, expect, freePort, messages, person, request, say, shownTexts, startChat, status, test } from "./support";
 import { HijackingRelay } from "./relay";
 import type { Page } from "@playwright/test";
 
-test("A and B chat both ways via an invite link; after both reload the history is intact", async ({ browser, appUrl }) => {
+test("A and B chat both ways via an invite link (B's first message waits as a request until A accepts); after both reload the history is intact", async ({ browser, appUrl }) => {
   const a = await person(browser, appUrl(), "Alice");
   // Copy invite link: on the clipboard, and shown in a field to select by hand.
   await a.page.getByRole("button", { name: "Copy invite link" }).click();
@@ -20,14 +20,21 @@ test("A and B chat both ways via an invite link; after both reload the history i
   await b.getByRole("textbox", { name: "Your name" }).fill("Bob");
   await b.getByRole("button", { name: "Start chatting" }).click();
   await expect(b.getByRole("region", { name: /^Conversation with / })).toBeVisible();
-  await expect(contact(b, "Alice")).toHaveAccessibleName("Alice, online");
-  await expect(contact(a.page, "Bob")).toHaveAccessibleName(/Bob, online/);
+  // A's name reaches B only once A accepts B: until then B sees A's verified ID.
+  await expect(contact(b, a.id)).toHaveAccessibleName(`${a.id}, online`);
 
+  // B is not A's contact yet: B's message is a request, held (not saved, not acknowledged)
+  // until A accepts, and A's name has not been sent to B.
   await say(b, "Hi Alice!\nSecond line.");
-  await expect(contact(a.page, "Bob")).toHaveAccessibleName("Bob, online, 1 unread");
-  await contact(a.page, "Bob").click();
+  await expect(request(a.page, "Bob")).toHaveAccessibleName("Bob, request, 1 message");
+  await expect(messages(b).getByRole("article").last()).toContainText("Sent");
+  await request(a.page, "Bob").click();
   await expect(messages(a.page)).toContainText("Hi Alice!");
+  await acceptRequest(a.page, "Bob");
   await expect(contact(a.page, "Bob")).toHaveAccessibleName("Bob, online");
+  await expect(contact(b, "Alice")).toHaveAccessibleName("Alice, online");
+  await expect(messages(b).getByRole("article").last()).toContainText("Delivered");
+  await expect(messages(a.page)).toContainText("Hi Alice!");
   await say(a.page, "Hello Bob 👋");
   await expect(messages(b)).toContainText("Hello Bob 👋");
   await expect(messages(a.page).getByRole("article").last()).toContainText("Delivered");
@@ -53,9 +60,9 @@ test("A and B chat both ways via an invite link; after both reload the history i
 test("B is away while A writes three messages: B gets each once, in order, and A sees them delivered", async ({ browser, appUrl }) => {
   const a = await person(browser, appUrl(), "Alice");
   const b = await person(browser, appUrl(), "Bob");
-  await startChat(a.page, b.id);
-  await expect(contact(a.page, "Bob")).toHaveAccessibleName("Bob, online");
-  await expect(contact(b.page, "Alice")).toHaveAccessibleName(/^Alice, online/);
+  await befriend(a, "Alice", b, "Bob");
+  await contact(b.page, "Alice").click();
+  await contact(a.page, "Bob").click();
 
   await b.page.close();
   await expect(contact(a.page, "Bob")).toHaveAccessibleName("Bob, offline");
@@ -124,8 +131,8 @@ test("both dial at the same moment: one conversation, no duplicates", async ({ b
 test("markup in a message is shown as text and runs nothing", async ({ browser, appUrl }) => {
   const a = await person(browser, appUrl(), "Alice");
   const b = await person(browser, appUrl(), "Bob");
-  await startChat(a.page, b.id);
-  await expect(contact(a.page, "Bob")).toHaveAccessibleName("Bob, online");
+  await befriend(a, "Alice", b, "Bob");
+  await contact(a.page, "Bob").click();
   const img = `<img src=x onerror="window.__xss=1">`;
   const script = `<script>window.__xss=2</script>`;
   await say(a.page, img);
@@ -148,8 +155,8 @@ test("the data channel survives the signaling server going away mid-chat", async
     const url = `${httpBase}?signal=${encodeURIComponent(server.endpoint)}`;
     const a = await person(browser, url, "Alice");
     const b = await person(browser, url, "Bob");
-    await startChat(a.page, b.id);
-    await expect(contact(a.page, "Bob")).toHaveAccessibleName("Bob, online");
+    await befriend(a, "Alice", b, "Bob");
+    await contact(a.page, "Bob").click();
     await contact(b.page, "Alice").click();
 
     await server.stop();
@@ -181,14 +188,15 @@ test("impersonation: a relay hands A's offer for B to M, who answers; A refuses 
     await startChat(a.page, b.id);
     await say(a.page, "secret for Bob only");
 
-    const warning = a.page.getByRole("alert").filter({ hasText: `a connection claiming to be ${b.id} was refused` });
+    const warning = a.page.getByRole("alert").filter({ hasText: `a connection claiming to be your contact ${b.id} was refused` });
     await expect(warning).toBeVisible();
     await expect(messages(a.page).getByRole("article")).toContainText("Sending");
     await expect(contact(a.page, b.id)).toHaveAccessibleName(`${b.id}, offline`);
-    // M got as far as the handshake and no further: no contact, no message.
+    // M got as far as the handshake and no further: no contact, no request, no message.
     const mDials = await m.page.evaluate(() => performance.getEntriesByType("mark").map((e) => e.name));
     expect(mDials.some((n) => n.startsWith("peerchat:verified:"))).toBe(false);
     await expect(m.page.getByText("No contacts yet.")).toBeVisible();
+    await expect(m.page.getByRole("navigation", { name: "Message requests" })).toHaveCount(0);
     await expect(m.page.getByText("secret for Bob only")).toHaveCount(0);
     // B never heard of it either.
     await expect(b.page.getByText("No contacts yet.")).toBeVisible();

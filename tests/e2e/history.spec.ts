@@ -1,5 +1,6 @@
 // History at scale and under storage pressure.
-import { chooseName, contact, expect, messages, person, say, shownId, shownTexts, startChat, status, test } from "./support";
+import type { Page } from "@playwright/test";
+import { befriend, chooseName, contact, expect, messages, person, say, shownId, shownTexts, status, test } from "./support";
 
 test("a conversation with 20,000 stored messages opens showing only the latest page", async ({ page, appUrl }) => {
   await page.goto(appUrl());
@@ -35,16 +36,9 @@ test("a conversation with 20,000 stored messages opens showing only the latest p
   await expect(rows.first()).toContainText("message 19801");
 });
 
-test("storage full: a clear warning, and nothing already stored is lost", async ({ browser, appUrl }) => {
-  const a = await person(browser, appUrl(), "Alice");
-  const b = await person(browser, appUrl(), "Bob");
-  await startChat(a.page, b.id);
-  await expect(contact(a.page, "Bob")).toHaveAccessibleName("Bob, online");
-  await say(a.page, "kept safe");
-  await expect(messages(a.page).getByRole("article")).toContainText("Delivered");
-
-  // Fill A's storage to the last byte.
-  const filled = await a.page.evaluate(() => {
+/** Fills `page`'s localStorage to the last byte; returns how many filler values it took. */
+async function fillStorage(page: Page): Promise<number> {
+  return page.evaluate(() => {
     let size = 1 << 20;
     let i = 0;
     while (size >= 1) {
@@ -56,20 +50,83 @@ test("storage full: a clear warning, and nothing already stored is lost", async 
     }
     return i;
   });
-  expect(filled).toBeGreaterThan(0);
-  await say(a.page, "this one cannot be saved");
-  await expect(
-    a.page.getByRole("alert").filter({ hasText: "Your message was not sent because it could not be saved" }),
-  ).toBeVisible();
+}
+
+/** Frees what [`fillStorage`] took. */
+async function freeStorage(page: Page): Promise<void> {
+  await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("filler/")).forEach((k) => localStorage.removeItem(k)));
+}
+
+test("storage full: the message is not sent, the composer keeps it, and nothing already stored is lost", async ({ browser, appUrl }) => {
+  const a = await person(browser, appUrl(), "Alice");
+  const b = await person(browser, appUrl(), "Bob");
+  await befriend(a, "Alice", b, "Bob");
+  await contact(a.page, "Bob").click();
+  await say(a.page, "kept safe");
+  await expect(messages(a.page).getByRole("article")).toContainText("Delivered");
+
+  expect(await fillStorage(a.page)).toBeGreaterThan(0);
+  const box = a.page.getByRole("textbox", { name: "Message" });
+  await box.fill("this one cannot be saved");
+  await box.press("Enter");
+  await expect(a.page.getByRole("alert").filter({ hasText: "Not sent: the message could not be saved" })).toBeVisible();
+  await expect(box).toHaveValue("this one cannot be saved");
   expect(await shownTexts(a.page)).toEqual(["kept safe"]);
 
   // Make room again: everything saved before is still there after a reload.
-  await a.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("filler/")).forEach((k) => localStorage.removeItem(k)));
+  await freeStorage(a.page);
   await a.page.reload();
   await expect(status(a.page)).toHaveText("Online");
   await contact(a.page, "Bob").click();
   expect(await shownTexts(a.page)).toEqual(["kept safe"]);
   await expect(messages(a.page).getByRole("article")).toContainText("Delivered");
+  await a.context.close();
+  await b.context.close();
+});
+
+test("storage full while a friend writes: told once, no write storm, nothing acknowledged; delivered once there is room", async ({ browser, appUrl }) => {
+  const a = await person(browser, appUrl(), "Alice");
+  const b = await person(browser, appUrl(), "Bob");
+  // Count the writes localStorage refuses on Bob's page.
+  await b.page.evaluate(() => {
+    const set = Storage.prototype.setItem;
+    (window as any).__refused = 0;
+    Storage.prototype.setItem = function (k: string, v: string) {
+      try {
+        return set.call(this, k, v);
+      } catch (e) {
+        if (!k.startsWith("filler/")) (window as any).__refused++;
+        throw e;
+      }
+    };
+  });
+  await befriend(a, "Alice", b, "Bob");
+  await contact(a.page, "Bob").click();
+  await contact(b.page, "Alice").click();
+  await say(a.page, "before");
+  await expect(messages(b.page)).toContainText("before");
+
+  expect(await fillStorage(b.page)).toBeGreaterThan(0);
+  await say(a.page, "one");
+  await say(a.page, "two");
+  const notice = b.page.getByRole("alert").filter({ hasText: "Storage is full" });
+  await expect(notice).toHaveCount(1);
+  // Nothing acknowledged, so Alice's messages are sent, not delivered, and Bob shows neither.
+  const rows = messages(a.page).getByRole("article");
+  await expect(rows.nth(1)).toContainText("Sent");
+  await expect(rows.nth(2)).toContainText("Sent");
+  expect(await shownTexts(b.page)).toEqual(["before"]);
+  // Over the next 8 seconds Bob's page tries storage again a few times, not in a loop.
+  const before = await b.page.evaluate(() => (window as any).__refused as number);
+  await b.page.waitForTimeout(8_000);
+  const during = (await b.page.evaluate(() => (window as any).__refused as number)) - before;
+  expect(during).toBeLessThanOrEqual(4);
+  await expect(notice).toHaveCount(1);
+
+  await freeStorage(b.page);
+  await expect(messages(b.page).getByRole("article")).toHaveCount(3, { timeout: 30_000 });
+  expect(await shownTexts(b.page)).toEqual(["before", "one", "two"]);
+  await expect(rows.nth(2)).toContainText("Delivered");
   await a.context.close();
   await b.context.close();
 });

@@ -193,3 +193,25 @@ export function members(page: Page) {
 export function onlineMembers(page: Page) {
   return memberList(page).getByRole("listitem", { name: /, online$/ });
 }
+
+/** The entry of `name` in the message requests. */
+export function request(page: Page, name: string) {
+  return page.getByRole("navigation", { name: "Message requests" }).getByRole("button", { name: new RegExp(`^${name}, request`) });
+}
+
+/** Opens the message request of `name` and accepts it, as a person would. */
+export async function acceptRequest(page: Page, name: string): Promise<void> {
+  await request(page, name).click();
+  await expect(page.getByRole("region", { name: "Message request" })).toBeVisible();
+  await page.getByRole("button", { name: "Accept" }).click();
+  await expect(contact(page, name)).toBeVisible();
+}
+
+/** `a` starts a chat by pasting `b`'s ID, and `b` accepts the request: both are contacts,
+ * online. `aName` is the name `b` sees. */
+export async function befriend(a: { page: Page }, aName: string, b: { page: Page; id: string }, bName: string): Promise<void> {
+  await startChat(a.page, b.id);
+  await acceptRequest(b.page, aName);
+  await expect(contact(a.page, bName)).toHaveAccessibleName(new RegExp(`^${bName}, online`));
+  await expect(contact(b.page, aName)).toHaveAccessibleName(new RegExp(`^${aName}, online`));
+}

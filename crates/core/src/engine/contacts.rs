@@ -117,6 +117,16 @@ impl People {
         self.contacts.keys().cloned().collect()
     }
 
+    /// `peer` for a sentence: "Bob (pc-…)" when it told us a name, else its id.
+    pub fn describe(&self, peer: &PeerId) -> String {
+        let label = self.label(peer);
+        if label == peer.as_str() {
+            label
+        } else {
+            format!("{label} ({peer})")
+        }
+    }
+
     /// The name to show for `peer`: the name it told us, or its id.
     pub fn label(&self, peer: &PeerId) -> String {
         self.contacts

@@ -2,7 +2,6 @@
 
 use super::input::LinkId;
 use super::view::ViewChange;
-use crate::identity::PeerId;
 use crate::signaling::ClientMessage;
 use serde_json::Value;
 
@@ -100,19 +99,15 @@ pub enum Notice {
     },
     /// A connection claiming to be a contact failed the handshake.
     Impersonation {
-        /// The contact's name, or its id.
+        /// The contact: "Bob (pc-…)", or its id.
         who: String,
-        /// The contact's id.
-        id: PeerId,
         /// Why it was refused.
         reason: String,
     },
     /// A contact presented another key than the one pinned at the first connection.
     KeyChanged {
-        /// The contact's name, or its id.
+        /// The contact: "Bob (pc-…)", or its id.
         who: String,
-        /// The contact's id.
-        id: PeerId,
     },
     /// A contact runs a Peerchat that speaks another protocol version.
     OtherVersion {
@@ -151,11 +146,11 @@ impl Notice {
             Notice::NotSaved { what } => format!(
                 "Your {what} could not be saved (storage full or disabled); it is kept until this page closes."
             ),
-            Notice::Impersonation { who, id, reason } => format!(
-                "Warning: a connection claiming to be your contact {who} ({id}) was refused because {reason}. Someone may be trying to impersonate {who}. Nothing was sent to them: no name, no messages."
+            Notice::Impersonation { who, reason } => format!(
+                "Warning: a connection claiming to be your contact {who} was refused because {reason}. Someone may be trying to impersonate them. Nothing was sent on it: not your name, not your messages."
             ),
-            Notice::KeyChanged { who, id } => format!(
-                "Warning: {who} ({id}) presented a different key than the one saved at your first connection. The connection was refused and nothing was sent."
+            Notice::KeyChanged { who } => format!(
+                "Warning: your contact {who} presented a different key than the one saved at your first connection. The connection was refused and nothing was sent on it."
             ),
             Notice::OtherVersion { who, version } => format!(
                 "Could not connect to {who}: their Peerchat speaks protocol version {version}, this one speaks {}. One of you needs the current page.",

@@ -459,7 +459,7 @@ impl Engine {
         if let Some(person) = self.people.contact_mut(&peer)
             && !std::mem::replace(&mut person.warned, true)
         {
-            let who = self.people.label(&peer);
+            let who = self.people.describe(&peer);
             self.notice(Notice::OtherVersion { who, version });
         }
         self.close_link(link, &format!("peer speaks protocol version {version}"));
@@ -473,11 +473,8 @@ impl Engine {
         if let Some(person) = self.people.contact_mut(&peer) {
             match person.contact.key {
                 Some(pinned) if pinned != key => {
-                    let who = self.people.label(&peer);
-                    self.notice(Notice::KeyChanged {
-                        who,
-                        id: peer.clone(),
-                    });
+                    let who = self.people.describe(&peer);
+                    self.notice(Notice::KeyChanged { who });
                     return self.close_link(link, "key changed");
                 }
                 Some(_) => {}
@@ -525,10 +522,9 @@ impl Engine {
         if let Some(person) = self.people.contact_mut(&peer)
             && !std::mem::replace(&mut person.warned, true)
         {
-            let who = self.people.label(&peer);
+            let who = self.people.describe(&peer);
             self.notice(Notice::Impersonation {
                 who,
-                id: peer.clone(),
                 reason: error.to_string(),
             });
         }

@@ -1,0 +1,399 @@
+//! The driver: owns the chat engine and carries out its effects in the browser. It turns
+//! every callback (WebSocket messages, WebRTC events, timers, page events) into one engine
+//! input, and every effect into one browser call: a frame on a data channel, a
+//! localStorage write (whose result goes straight back to the engine), a signal for the
+//! components. It decides nothing.
+//!
+//! Inputs are queued and handled one at a time, so a callback that fires while an input is
+//! being handled never re-enters the engine.
+
+use super::link::BrowserLink;
+use super::view::ChatView;
+use crate::rtc::{self, RtcEvent};
+use gloo_storage::{LocalStorage, Storage};
+use gloo_timers::callback::Timeout;
+use leptos::task::spawn_local;
+use peerchat_core::engine::{
+    Effect, Engine, Input, Intent, LinkCommand, LinkEvent, LinkId, Snapshot, StoreError,
+};
+use peerchat_core::ice::IceServer;
+use peerchat_core::identity::Identity;
+use peerchat_core::name::DisplayName;
+use peerchat_core::room::RoomId;
+use peerchat_core::room::invite::Invite;
+use peerchat_core::signaling::ClientMessage;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::{Rc, Weak};
+use web_sys::{RtcDataChannelState, RtcSdpType};
+
+/// What the driver needs from the rest of the page.
+pub struct Ports {
+    /// Sends a message through the signaling server (dropped while offline).
+    pub signal: Rc<dyn Fn(ClientMessage)>,
+    /// Shows a notice to the person.
+    pub notify: Rc<dyn Fn(String)>,
+}
+
+/// Handle to the driver. Cheap to clone.
+#[derive(Clone)]
+pub struct ChatDriver {
+    shared: Rc<Shared>,
+}
+
+struct Shared {
+    engine: RefCell<Engine>,
+    links: RefCell<BTreeMap<LinkId, BrowserLink>>,
+    queue: RefCell<VecDeque<Input>>,
+    busy: Cell<bool>,
+    timer: RefCell<Option<(u64, Timeout)>>,
+    ports: Ports,
+    view: ChatView,
+    ice: RefCell<Vec<IceServer>>,
+    refused: RefCell<Vec<String>>,
+}
+
+/// Milliseconds since the Unix epoch.
+fn now() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+impl ChatDriver {
+    /// Starts the engine for `identity` from what localStorage holds.
+    pub fn new(
+        identity: &Identity,
+        name: Option<DisplayName>,
+        ports: Ports,
+        view: ChatView,
+        ice: Vec<IceServer>,
+    ) -> Self {
+        let engine = Engine::new(
+            Identity::from_secret(identity.secret_bytes()),
+            name,
+            snapshot(),
+            now(),
+            crate::random::bytes::<32>(),
+        );
+        let driver = ChatDriver {
+            shared: Rc::new(Shared {
+                engine: RefCell::new(engine),
+                links: RefCell::new(BTreeMap::new()),
+                queue: RefCell::new(VecDeque::new()),
+                busy: Cell::new(false),
+                timer: RefCell::new(None),
+                ports,
+                view,
+                ice: RefCell::new(ice),
+                refused: RefCell::new(Vec::new()),
+            }),
+        };
+        // What loading found (views, damage kept aside).
+        drain(&driver.shared);
+        if !page_visible() {
+            driver.input(Input::Visible(false));
+        }
+        driver
+    }
+
+    /// Feeds one input to the engine (queued if one is being handled).
+    pub fn input(&self, input: Input) {
+        input_to(&self.shared, input);
+    }
+
+    /// An intent of the person; the sentence to show if the engine refused it.
+    pub fn intent(&self, intent: Intent) -> Result<(), String> {
+        self.shared.refused.borrow_mut().clear();
+        self.input(Input::Intent(intent));
+        match self.shared.refused.borrow_mut().drain(..).next() {
+            Some(why) => Err(why),
+            None => Ok(()),
+        }
+    }
+
+    /// The invitation fragment for room `room` (without `#`).
+    pub fn room_invite(&self, room: &RoomId) -> Option<String> {
+        let engine = self.shared.engine.try_borrow().ok()?;
+        engine.room_invite(room).map(|i: Invite| i.to_fragment())
+    }
+
+    /// ICE servers for connections made from now on.
+    pub fn set_ice(&self, ice: Vec<IceServer>) {
+        *self.shared.ice.borrow_mut() = ice;
+    }
+}
+
+/// Everything under `peerchat/v1/` that the chat reads (not the identity, profile,
+/// settings, lease, or values kept aside).
+fn snapshot() -> Snapshot {
+    let storage = LocalStorage::raw();
+    let mut out = Snapshot::new();
+    let count = storage.length().unwrap_or(0);
+    for i in 0..count {
+        let Ok(Some(key)) = storage.key(i) else {
+            continue;
+        };
+        let chat = key.starts_with("peerchat/v1/")
+            && !key.starts_with(peerchat_core::storage::DAMAGED_PREFIX)
+            && ![
+                peerchat_core::storage::IDENTITY_KEY,
+                peerchat_core::storage::PROFILE_KEY,
+                peerchat_core::storage::SETTINGS_KEY,
+                peerchat_core::storage::LEASE_KEY,
+            ]
+            .contains(&key.as_str());
+        if chat && let Ok(Some(value)) = storage.get_item(&key) {
+            out.insert(key, value);
+        }
+    }
+    out
+}
+
+fn input_to(shared: &Rc<Shared>, input: Input) {
+    shared.queue.borrow_mut().push_back(input);
+    if shared.busy.replace(true) {
+        return;
+    }
+    loop {
+        let Some(input) = shared.queue.borrow_mut().pop_front() else {
+            break;
+        };
+        shared.engine.borrow_mut().handle(now(), input);
+        drain(shared);
+    }
+    shared.busy.set(false);
+    arm_timer(shared);
+}
+
+/// Carries out every effect waiting.
+fn drain(shared: &Rc<Shared>) {
+    loop {
+        let Some(effect) = shared.engine.borrow_mut().poll_effect() else {
+            break;
+        };
+        carry_out(shared, effect);
+    }
+}
+
+fn carry_out(shared: &Rc<Shared>, effect: Effect) {
+    match effect {
+        Effect::Signal(message) => (shared.ports.signal)(message),
+        Effect::Link { link, command } => link_command(shared, link, command),
+        Effect::Write { token, key, value } => {
+            let result = write(&key, &value);
+            // Straight back, before any other input: an acknowledgement means "stored".
+            shared
+                .engine
+                .borrow_mut()
+                .handle(now(), Input::Stored { token, result });
+        }
+        Effect::Remove { key } => LocalStorage::delete(&key),
+        Effect::View(change) => shared.view.apply(change),
+        Effect::Notice(notice) => (shared.ports.notify)(notice.text()),
+        Effect::Refused(why) => shared.refused.borrow_mut().push(why),
+        Effect::Mark(name) => {
+            if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
+                perf.mark(&name).ok();
+            }
+        }
+        Effect::Log(line) => web_sys::console::debug_1(&line.into()),
+    }
+}
+
+/// Writes a value; tells a full quota from other refusals.
+fn write(key: &str, value: &str) -> Result<(), StoreError> {
+    LocalStorage::raw().set_item(key, value).map_err(|e| {
+        let name = js_sys::Reflect::get(&e, &"name".into())
+            .ok()
+            .and_then(|n| n.as_string());
+        if name.as_deref() == Some("QuotaExceededError") {
+            StoreError::Full
+        } else {
+            StoreError::Refused
+        }
+    })
+}
+
+/// Arms the one browser timer for the engine's next deadline.
+fn arm_timer(shared: &Rc<Shared>) {
+    let Some(at) = shared.engine.borrow().poll_timeout() else {
+        shared.timer.borrow_mut().take();
+        return;
+    };
+    if shared.timer.borrow().as_ref().is_some_and(|(t, _)| *t == at) {
+        return;
+    }
+    let delay = at.saturating_sub(now()).min(u64::from(u32::MAX)) as u32;
+    let weak = Rc::downgrade(shared);
+    let timeout = Timeout::new(delay, move || {
+        if let Some(shared) = weak.upgrade() {
+            shared.timer.borrow_mut().take();
+            input_to(&shared, Input::Tick);
+        }
+    });
+    *shared.timer.borrow_mut() = Some((at, timeout));
+}
+
+fn link_command(shared: &Rc<Shared>, link: LinkId, command: LinkCommand) {
+    match command {
+        LinkCommand::Dial { .. } | LinkCommand::Answer { .. } => {
+            match rtc::peer_connection(&shared.ice.borrow()) {
+                Ok(pc) => {
+                    let mut l = BrowserLink::new(pc);
+                    l.listeners = rtc::listen_connection(&l.pc, emitter(shared, link));
+                    if let LinkCommand::Dial { label } = &command {
+                        let dc = rtc::data_channel(&l.pc, label);
+                        l.listeners
+                            .extend(rtc::listen_channel(&dc, emitter(shared, link)));
+                        l.dc = Some(dc);
+                    }
+                    shared.links.borrow_mut().insert(link, l);
+                    enqueue(shared, link, command);
+                }
+                // Chromium refuses beyond its limit of peer connections: the link fails.
+                Err(e) => report_later(
+                    shared,
+                    link,
+                    LinkEvent::Closed(format!("could not create a connection: {}", rtc::describe(&e))),
+                ),
+            }
+        }
+        LinkCommand::SetAnswer { .. } | LinkCommand::AddCandidate(_) => {
+            enqueue(shared, link, command)
+        }
+        LinkCommand::Send(bytes) => {
+            if let Some(l) = shared.links.borrow().get(&link) {
+                l.send(&bytes);
+            }
+        }
+        LinkCommand::Close => {
+            let closed = shared.links.borrow_mut().remove(&link);
+            drop(closed);
+        }
+    }
+}
+
+/// Reports a link event from a later task (never from inside the engine's own call).
+fn report_later(shared: &Rc<Shared>, link: LinkId, event: LinkEvent) {
+    let weak = Rc::downgrade(shared);
+    spawn_local(async move {
+        if let Some(shared) = weak.upgrade() {
+            input_to(&shared, Input::Link { link, event });
+        }
+    });
+}
+
+fn enqueue(shared: &Rc<Shared>, link: LinkId, command: LinkCommand) {
+    let start = {
+        let mut links = shared.links.borrow_mut();
+        let Some(l) = links.get_mut(&link) else {
+            return;
+        };
+        l.waiting.push_back(command);
+        !std::mem::replace(&mut l.busy, true)
+    };
+    if start {
+        next_step(Rc::downgrade(shared), link);
+    }
+}
+
+/// Runs the link's next waiting command, then the one after, until none is left.
+fn next_step(weak: Weak<Shared>, link: LinkId) {
+    let Some(shared) = weak.upgrade() else {
+        return;
+    };
+    let step = {
+        let mut links = shared.links.borrow_mut();
+        let Some(l) = links.get_mut(&link) else {
+            return;
+        };
+        match l.waiting.pop_front() {
+            Some(command) => Some((l.pc.clone(), command)),
+            None => {
+                l.busy = false;
+                None
+            }
+        }
+    };
+    let Some((pc, command)) = step else {
+        return;
+    };
+    spawn_local(async move {
+        let event = match command {
+            LinkCommand::Dial { .. } => Some(match rtc::make_offer(&pc).await {
+                Ok(sdp) => LinkEvent::OfferReady(sdp),
+                Err(e) => LinkEvent::Closed(rtc::describe(&e)),
+            }),
+            LinkCommand::Answer { offer } => Some(match rtc::accept_offer(&pc, &offer).await {
+                Ok(sdp) => LinkEvent::AnswerReady(sdp),
+                Err(e) => LinkEvent::Closed(rtc::describe(&e)),
+            }),
+            LinkCommand::SetAnswer { answer } => {
+                rtc::set_remote(&pc, RtcSdpType::Answer, &answer)
+                    .await
+                    .err()
+                    .map(|e| LinkEvent::Closed(rtc::describe(&e)))
+            }
+            // A bad candidate only loses that path.
+            LinkCommand::AddCandidate(candidate) => {
+                rtc::add_candidate(&pc, &candidate).await.ok();
+                None
+            }
+            LinkCommand::Send(_) | LinkCommand::Close => None,
+        };
+        let Some(shared) = weak.upgrade() else {
+            return;
+        };
+        if let Some(event) = event
+            && shared.links.borrow().contains_key(&link)
+        {
+            input_to(&shared, Input::Link { link, event });
+        }
+        next_step(weak, link);
+    });
+}
+
+/// The callback that turns a link's browser events into engine inputs.
+fn emitter(shared: &Rc<Shared>, link: LinkId) -> rtc::Emit {
+    let weak = Rc::downgrade(shared);
+    Rc::new(move |event: RtcEvent| {
+        let Some(shared) = weak.upgrade() else {
+            return;
+        };
+        let event = match event {
+            RtcEvent::LocalCandidate(c) => LinkEvent::LocalCandidate(c),
+            RtcEvent::DataChannel(dc) => {
+                // The answering side's channel: keep it and listen to it.
+                let open = dc.ready_state() == RtcDataChannelState::Open;
+                {
+                    let mut links = shared.links.borrow_mut();
+                    let Some(l) = links.get_mut(&link) else {
+                        return;
+                    };
+                    if l.dc.is_some() {
+                        return;
+                    }
+                    l.listeners
+                        .extend(rtc::listen_channel(&dc, emitter(&shared, link)));
+                    l.dc = Some(dc);
+                }
+                if !open {
+                    return;
+                }
+                LinkEvent::ChannelOpen
+            }
+            RtcEvent::ChannelOpen => LinkEvent::ChannelOpen,
+            RtcEvent::Frame(bytes) => LinkEvent::Frame(bytes),
+            RtcEvent::Closed(reason) => LinkEvent::Closed(reason.to_string()),
+            RtcEvent::Disconnected => LinkEvent::Disconnected,
+            RtcEvent::Connected => LinkEvent::Connected,
+        };
+        input_to(&shared, Input::Link { link, event });
+    })
+}
+
+/// Whether the person can see the page now.
+pub fn page_visible() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_none_or(|d| d.visibility_state() == web_sys::VisibilityState::Visible)
+}
