@@ -219,7 +219,12 @@ fn arm_timer(shared: &Rc<Shared>) {
         shared.timer.borrow_mut().take();
         return;
     };
-    if shared.timer.borrow().as_ref().is_some_and(|(t, _)| *t == at) {
+    if shared
+        .timer
+        .borrow()
+        .as_ref()
+        .is_some_and(|(t, _)| *t == at)
+    {
         return;
     }
     let delay = at.saturating_sub(now()).min(u64::from(u32::MAX)) as u32;
@@ -253,7 +258,10 @@ fn link_command(shared: &Rc<Shared>, link: LinkId, command: LinkCommand) {
                 Err(e) => report_later(
                     shared,
                     link,
-                    LinkEvent::Closed(format!("could not create a connection: {}", rtc::describe(&e))),
+                    LinkEvent::Closed(format!(
+                        "could not create a connection: {}",
+                        rtc::describe(&e)
+                    )),
                 ),
             }
         }
@@ -327,12 +335,10 @@ fn next_step(weak: Weak<Shared>, link: LinkId) {
                 Ok(sdp) => LinkEvent::AnswerReady(sdp),
                 Err(e) => LinkEvent::Closed(rtc::describe(&e)),
             }),
-            LinkCommand::SetAnswer { answer } => {
-                rtc::set_remote(&pc, RtcSdpType::Answer, &answer)
-                    .await
-                    .err()
-                    .map(|e| LinkEvent::Closed(rtc::describe(&e)))
-            }
+            LinkCommand::SetAnswer { answer } => rtc::set_remote(&pc, RtcSdpType::Answer, &answer)
+                .await
+                .err()
+                .map(|e| LinkEvent::Closed(rtc::describe(&e))),
             // A bad candidate only loses that path.
             LinkCommand::AddCandidate(candidate) => {
                 rtc::add_candidate(&pc, &candidate).await.ok();

@@ -46,7 +46,11 @@ pub fn ConversationPanel() -> impl IntoView {
         contact
             .get()
             .map(|c| c.label())
-            .or_else(|| request.get().map(|r| r.name.unwrap_or_else(|| r.id.to_string())))
+            .or_else(|| {
+                request
+                    .get()
+                    .map(|r| r.name.unwrap_or_else(|| r.id.to_string()))
+            })
             .unwrap_or_default()
     };
     let peer_id = move || view.active.get().map(|p| p.to_string()).unwrap_or_default();

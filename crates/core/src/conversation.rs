@@ -228,7 +228,10 @@ mod tests {
         assert_eq!((m1.seq, m1.lc, m2.seq, m2.lc), (1, 1, 2, 2));
         assert_eq!(bob.receive(&a, m2.to_wire(), |_| None), Received::Gap);
         assert!(matches!(bob.receive(&a, m1.to_wire(), |_| None), Received::New(m) if m == m1));
-        assert!(matches!(bob.receive(&a, m2.to_wire(), |_| None), Received::New(_)));
+        assert!(matches!(
+            bob.receive(&a, m2.to_wire(), |_| None),
+            Received::New(_)
+        ));
         assert_eq!(bob.receive(&a, m1.to_wire(), |_| None), Received::Duplicate);
         // The same number with another id: the sender lost its history and diverged.
         assert_eq!(

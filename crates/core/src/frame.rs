@@ -265,7 +265,13 @@ mod tests {
                 r#"{"t":"msg","id":"k3n2x9","seq":1,"lc":1,"ts":1700000000000,"text":"hi"}"#,
             ),
             (Frame::Ack { upto: 3 }, r#"{"t":"ack","upto":3}"#),
-            (Frame::Sync { have: 0, last: None }, r#"{"t":"sync","have":0}"#),
+            (
+                Frame::Sync {
+                    have: 0,
+                    last: None,
+                },
+                r#"{"t":"sync","have":0}"#,
+            ),
             (
                 Frame::Sync {
                     have: 2,

@@ -330,6 +330,9 @@ impl World {
                         .or_default() += 1;
                     let line = format!("{} write of {key} failed", node_name(node));
                     self.note(|| line);
+                } else if self.trace.is_some() {
+                    let line = format!("{} wrote {key}", node_name(node));
+                    self.note(|| line);
                 }
                 let n = &mut self.nodes[node];
                 if let Some(left) = n.crash_after_writes.as_mut() {

@@ -40,6 +40,11 @@ pub struct Pc {
     closed: bool,
     disconnected: bool,
     next_arrival: u64,
+    /// Frames sent to it while the path was down: SCTP keeps them and delivers them when
+    /// the path comes back (lost if the connection dies first).
+    held: Vec<(PcId, Vec<u8>)>,
+    /// Bumped at every change of path, so a late event of an earlier change is ignored.
+    path_gen: u64,
 }
 
 /// A message waiting at the server for an id that is not online.
@@ -132,6 +137,8 @@ pub enum NetEvent {
         pc: PcId,
         /// Up or down.
         up: bool,
+        /// The change it belongs to.
+        generation: u64,
     },
 }
 
@@ -177,6 +184,8 @@ fn new_pc(w: &mut World, node: usize, link: LinkId) -> PcId {
             closed: false,
             disconnected: false,
             next_arrival: 0,
+            held: Vec::new(),
+            path_gen: 0,
         },
     );
     w.nodes[node].links.insert(link, id);
@@ -302,7 +311,13 @@ pub fn send(w: &mut World, a: PcId, bytes: Vec<u8>) {
     let Some(pb) = w.net.pcs.get(&b).cloned() else {
         return;
     };
-    if pb.dead || pb.closed || !reachable(w, pa.node, pb.node) {
+    if pb.dead || pb.closed {
+        return;
+    }
+    if !reachable(w, pa.node, pb.node) {
+        if let Some(p) = w.net.pcs.get_mut(&b) {
+            p.held.push((a, bytes));
+        }
         return;
     }
     let arrival = (w.now + latency(w)).max(pb.next_arrival);
@@ -341,7 +356,18 @@ pub fn kill_pc(w: &mut World, pc: PcId, crash: bool) {
     }
     if crash {
         let d = w.range(1_000, 3_000);
-        w.after(d, Event::Net(NetEvent::Path { pc: b, up: false }));
+        let generation = w.net.pcs.get(&b).map_or(0, |p| p.path_gen + 1);
+        if let Some(p) = w.net.pcs.get_mut(&b) {
+            p.path_gen = generation;
+        }
+        w.after(
+            d,
+            Event::Net(NetEvent::Path {
+                pc: b,
+                up: false,
+                generation,
+            }),
+        );
         let d = w.range(5_000, 15_000);
         w.after(
             d,
@@ -414,8 +440,11 @@ pub fn unregister(w: &mut World, node: usize) {
 
 /// Cuts or restores the direct path between two nodes (or a node and everyone).
 pub fn set_path(w: &mut World, a: usize, b: Option<usize>, up: bool) {
-    let pcs: Vec<(PcId, Pc)> = w.net.pcs.iter().map(|(k, v)| (*k, v.clone())).collect();
-    for (id, p) in pcs {
+    let ids: Vec<PcId> = w.net.pcs.keys().copied().collect();
+    for id in ids {
+        let Some(p) = w.net.pcs.get(&id) else {
+            continue;
+        };
         if p.dead || p.closed || !p.open {
             continue;
         }
@@ -427,10 +456,25 @@ pub fn set_path(w: &mut World, a: usize, b: Option<usize>, up: bool) {
             Some(b) => pair == (a, b) || pair == (b, a),
             None => p.node == a || other.node == a,
         };
-        if touches && p.disconnected == up {
-            let d = w.range(500, 1_500);
-            w.after(d, Event::Net(NetEvent::Path { pc: id, up }));
+        if !touches {
+            continue;
         }
+        // Up only once both nodes can reach each other again.
+        let up = up && reachable(w, pair.0, pair.1);
+        let d = w.range(500, 1_500);
+        let Some(p) = w.net.pcs.get_mut(&id) else {
+            continue;
+        };
+        p.path_gen += 1;
+        let generation = p.path_gen;
+        w.after(
+            d,
+            Event::Net(NetEvent::Path {
+                pc: id,
+                up,
+                generation,
+            }),
+        );
     }
 }
 
@@ -582,15 +626,28 @@ pub fn on_event(w: &mut World, event: NetEvent) {
             let (node, incarnation, link) = (p.node, p.incarnation, p.link);
             w.link_event(node, incarnation, link, LinkEvent::Closed(reason), 0);
         }
-        NetEvent::Path { pc, up } => {
+        NetEvent::Path { pc, up, generation } => {
             let Some(p) = w.net.pcs.get_mut(&pc) else {
                 return;
             };
-            if p.dead || p.closed || p.disconnected != up {
+            if p.dead || p.closed || p.path_gen != generation || p.disconnected != up {
                 return;
             }
             p.disconnected = !up;
+            let held = if up {
+                std::mem::take(&mut p.held)
+            } else {
+                Vec::new()
+            };
             let (node, incarnation, link) = (p.node, p.incarnation, p.link);
+            for (from, bytes) in held {
+                let arrival =
+                    (w.now + latency(w)).max(w.net.pcs.get(&pc).map_or(0, |p| p.next_arrival));
+                if let Some(p) = w.net.pcs.get_mut(&pc) {
+                    p.next_arrival = arrival;
+                }
+                w.at(arrival, Event::Net(NetEvent::Frame { pc, from, bytes }));
+            }
             let event = if up {
                 LinkEvent::Connected
             } else {

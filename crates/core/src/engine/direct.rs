@@ -220,10 +220,7 @@ impl Engine {
     /// numbered `have` as it holds it. Another id there means my numbering diverged.
     fn on_sync(&mut self, link: LinkId, peer: &PeerId, have: u64, last: Option<String>) {
         let diverged = match (&last, self.conversation(peer)) {
-            (Some(id), Some(conv)) => conv
-                .history
-                .my_message(have)
-                .is_some_and(|m| m.id != *id),
+            (Some(id), Some(conv)) => conv.history.my_message(have).is_some_and(|m| m.id != *id),
             _ => false,
         };
         if diverged {

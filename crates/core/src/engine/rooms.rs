@@ -482,6 +482,9 @@ impl Engine {
     /// I am in the room but not present in my own log (damaged storage lost my join) and
     /// this member holds nothing more of mine: join again, after what it holds.
     fn rejoin_if_lost(&mut self, room: &RoomId, link: LinkId) {
+        if self.store.is_full() {
+            return;
+        }
         let Some(r) = self
             .rooms
             .get(room)
