@@ -46,6 +46,10 @@ pub(super) struct Room {
     pub unread: u32,
     /// The link a `room-want` is outstanding on.
     want: Option<LinkId>,
+    /// Storage lost part of this room's log here, maybe messages of mine that members
+    /// hold: I write nothing (my next number must come after theirs) until a member has
+    /// told me what it holds of mine.
+    own_unconfirmed: bool,
     /// After I left: members known to hold my `leave`.
     told: std::collections::BTreeSet<PeerId>,
     /// Messages found in storage after a gap (a damaged segment lost what came before):
@@ -147,6 +151,7 @@ impl Engine {
                 self.store.take(&key);
             }
         }
+        let own_unconfirmed = !loaded.damaged.is_empty();
         for d in loaded.damaged {
             let key = d.key.clone();
             self.keep_aside(
@@ -184,6 +189,7 @@ impl Engine {
                 unread,
                 want: None,
                 parked,
+                own_unconfirmed,
                 told: Default::default(),
             },
         );
@@ -291,8 +297,13 @@ impl Engine {
                 .iter()
                 .any(|m| m.id == self.my_id && m.present)
         });
+        let unconfirmed = self.rooms.get(&id).is_some_and(|r| r.own_unconfirmed);
         // My join is my first message in the room (a rejoin after leaving is a new join).
-        if !me_present && let Some(name) = self.name.as_ref().map(ToString::to_string) {
+        // After damage, it waits until a member told me what it holds of mine.
+        if !me_present
+            && !unconfirmed
+            && let Some(name) = self.name.as_ref().map(ToString::to_string)
+        {
             self.room_compose(&id, Kind::Join, name);
         }
         self.open_room(Some(id.clone()));
@@ -472,10 +483,31 @@ impl Engine {
             self.timers.cancel(&Timer::Want(room.clone()));
         }
         self.request_missing(room);
+        self.confirm_own(room, link);
         self.rejoin_if_lost(room, link);
         self.check_leave_known(room);
         if self.open == Open::Room(room.clone()) {
             self.dirty.receipts = true;
+        }
+    }
+
+    /// A member told me what it holds of mine: if that is no more than I hold, my own
+    /// numbering is confirmed after a damaged log.
+    fn confirm_own(&mut self, room: &RoomId, link: LinkId) {
+        let theirs = self
+            .links
+            .get(&link)
+            .and_then(|l| l.rooms.get(room))
+            .and_then(|s| s.vector.get(&self.my_id))
+            .copied()
+            .unwrap_or(0);
+        let me = self.my_id.clone();
+        if let Some(r) = self.rooms.get_mut(room)
+            && r.own_unconfirmed
+            && theirs <= r.log.vector().get(&me).copied().unwrap_or(0)
+            && !r.parked.values().any(|m| m.author == me)
+        {
+            r.own_unconfirmed = false;
         }
     }
 
@@ -858,7 +890,7 @@ impl Engine {
         let Some(r) = self.rooms.get(room).filter(|r| !r.stored.left) else {
             return self.refuse("You are not in this room.");
         };
-        if r.parked.values().any(|m| m.author == self.my_id) {
+        if r.own_unconfirmed || r.parked.values().any(|m| m.author == self.my_id) {
             // Storage lost some of my own messages here: members hold them, and my next
             // message must come after them, so wait until they are back.
             self.request_missing(room);

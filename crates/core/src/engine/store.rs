@@ -63,7 +63,8 @@ pub(super) enum AfterWrite {
 /// room again.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Resave {
-    Nothing,
+    /// The old single room list: removed once kept aside (each room has its own record).
+    Legacy,
     Contacts,
     Blocked,
     RoomInfo(RoomId),
@@ -369,9 +370,18 @@ impl Engine {
 
     fn resave(&mut self, then: Resave) {
         match then {
-            Resave::Nothing => {}
+            Resave::Legacy => self.effects.push_back(super::Effect::Remove {
+                key: <Rooms as Record>::KEY.into(),
+            }),
             Resave::Contacts => self.save_contacts(),
             Resave::Blocked => self.save_blocked(),
+            // A room whose record was lost is not loaded: its damaged record, now kept
+            // aside, is removed so that it is not reported again at every start.
+            Resave::RoomInfo(room) if !self.rooms.contains_key(&room) => {
+                self.effects.push_back(super::Effect::Remove {
+                    key: crate::room::info_key(&room),
+                });
+            }
             Resave::RoomInfo(room) => self.save_room_info(&room),
             Resave::ChatMeta(peer) => self.save_meta(&peer),
             Resave::RoomMeta(room) => self.save_room_meta(&room),
@@ -409,13 +419,7 @@ impl Engine {
             Ok(rooms) => rooms.list,
             Err(error) => {
                 self.store.take(LEGACY);
-                self.keep_aside(
-                    LEGACY,
-                    raw,
-                    "room list",
-                    &error.to_string(),
-                    Resave::Nothing,
-                );
+                self.keep_aside(LEGACY, raw, "room list", &error.to_string(), Resave::Legacy);
                 Vec::new()
             }
         }
