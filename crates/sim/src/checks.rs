@@ -30,6 +30,17 @@ pub struct Oracle {
     pub damaged: BTreeSet<usize>,
     /// Number of messages composed, for texts.
     pub counter: u64,
+    /// Someone impersonated someone in this run (warnings are expected).
+    pub attacked: bool,
+}
+
+/// The `t` of a frame.
+pub fn frame_kind(frame: &Frame) -> String {
+    let text = String::from_utf8(frame.encode()).unwrap_or_default();
+    serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v.get("t").and_then(|t| t.as_str()).map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// A node's stored conversations, by peer.
@@ -96,6 +107,31 @@ pub fn on_frame_sent(
     let Ok(frame) = Frame::parse(bytes) else {
         return;
     };
+    let kind = frame_kind(&frame);
+    // A side's own frames on a link: `hello` first, `proof` once, after it.
+    let incarnation = w.nodes[node].incarnation;
+    let sent = w.link_frames.entry((node, incarnation, link)).or_default();
+    let order_problem = match kind.as_str() {
+        "hello" if !sent.is_empty() => Some("a second hello, or hello after other frames"),
+        "proof" if sent.first().map(String::as_str) != Some("hello") => Some("proof before hello"),
+        "proof" if sent.iter().any(|k| k == "proof") => Some("two proofs"),
+        "hello" | "proof" => None,
+        _ if !sent.iter().any(|k| k == "proof") => Some("a frame before its own proof"),
+        _ => None,
+    };
+    sent.push(kind.clone());
+    if let Some(problem) = order_problem {
+        let line = format!("{} on link {link}: {problem}", node_name(node));
+        w.violations.push(line);
+    }
+    if w.frames.is_some() {
+        let to = peer_node(w, node, link).unwrap_or(usize::MAX);
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        let now = w.now;
+        if let Some(f) = w.frames.as_mut() {
+            f.push((now, node, to, text));
+        }
+    }
     if w.oracle.damaged.contains(&node) {
         return;
     }
@@ -370,6 +406,25 @@ pub fn quiet(w: &World) -> Vec<String> {
                 "room message {text:?} by {} was lost",
                 node_name(*author)
             ));
+        }
+    }
+
+    // No false alarms: nobody here impersonates anyone unless a run says so.
+    if !w.oracle.attacked {
+        for &n in &people {
+            for notice in &w.nodes[n].screen.notices {
+                if matches!(
+                    notice,
+                    peerchat_core::engine::Notice::Impersonation { .. }
+                        | peerchat_core::engine::Notice::KeyChanged { .. }
+                ) {
+                    out.push(format!(
+                        "{}: a false alarm: {}",
+                        node_name(n),
+                        notice.text()
+                    ));
+                }
+            }
         }
     }
 

@@ -63,6 +63,8 @@ pub struct Node {
     pub damaged_texts: BTreeSet<String>,
     /// Failed writes, by 10 s window.
     pub failed_writes: BTreeMap<u64, u32>,
+    /// How far this browser's clock is off (ms).
+    pub skew: i64,
 }
 
 /// A scheduled event.
@@ -110,6 +112,10 @@ pub struct World {
     pub trace: Option<Vec<String>>,
     /// Events handled.
     pub steps: u64,
+    /// Every frame sent, when asked for (scenarios): (time, from, to, frame).
+    pub frames: Option<Vec<(u64, usize, usize, String)>>,
+    /// Frames sent on each link so far (for order checks): (node, incarnation, link) → kinds.
+    pub link_frames: BTreeMap<(usize, u64, LinkId), Vec<String>>,
 }
 
 impl World {
@@ -128,6 +134,8 @@ impl World {
             oracle: checks::Oracle::default(),
             trace: std::env::var_os("SIM_TRACE").map(|_| Vec::new()),
             steps: 0,
+            frames: None,
+            link_frames: BTreeMap::new(),
         }
     }
 
@@ -185,6 +193,7 @@ impl World {
             crash_after_writes: None,
             damaged_texts: BTreeSet::new(),
             failed_writes: BTreeMap::new(),
+            skew: 0,
         });
         index
     }
@@ -211,7 +220,7 @@ impl World {
             Identity::from_secret(n.secret),
             name,
             n.disk.snapshot(),
-            self.now,
+            self.now.saturating_add_signed(n.skew),
             seed,
         );
         n.engine = Some(engine);
@@ -263,7 +272,7 @@ impl World {
 
     /// Feeds an input to a node's engine now, and carries out what follows.
     pub fn input(&mut self, node: usize, input: Input) {
-        let now = self.now;
+        let now = self.now.saturating_add_signed(self.nodes[node].skew);
         if self.nodes[node].engine.is_none() {
             return;
         }
@@ -344,7 +353,7 @@ impl World {
                     }
                     *left -= 1;
                 }
-                let now = self.now;
+                let now = self.now.saturating_add_signed(self.nodes[node].skew);
                 if let Some(engine) = self.nodes[node].engine.as_mut() {
                     engine.handle(now, Input::Stored { token, result });
                 }

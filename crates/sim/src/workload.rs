@@ -500,6 +500,11 @@ impl Shape {
 pub fn random(w: &mut World, shape: Shape) {
     for _ in 0..shape.nodes {
         let n = w.add_node(false);
+        // Some clocks are off by minutes: time is for display and timers only.
+        if w.chance(0.2) {
+            let skew = w.range(0, 600_000) as i64 - 300_000;
+            w.nodes[n].skew = skew;
+        }
         let d = w.range(0, 2_000);
         w.after(d, Event::Action(Action::Start(n)));
     }

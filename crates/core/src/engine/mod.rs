@@ -296,6 +296,7 @@ impl Engine {
                 Timer::Plan => self.plan(),
                 Timer::RoomHave(room) => self.broadcast_have(&room),
                 Timer::Want(room) => self.want_timed_out(&room),
+                Timer::Catchup(room) => self.request_missing(&room),
                 Timer::Storage => self.storage_retry(),
             }
         }

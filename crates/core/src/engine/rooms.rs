@@ -33,6 +33,8 @@ use std::collections::BTreeMap;
 
 /// Delay before telling room members what I hold after new messages (coalesces bursts).
 const HAVE_DEBOUNCE_MS: u64 = 300;
+/// How long a member that learns it lacks messages waits before asking for them.
+const CATCHUP_DELAY_MS: u64 = 500;
 /// Members kept in a room's record to dial after its log was damaged.
 const REMEMBERED_MEMBERS: usize = 8;
 /// How long to wait for the answer to a `room-want` before asking someone else.
@@ -482,7 +484,10 @@ impl Engine {
             r.want = None;
             self.timers.cancel(&Timer::Want(room.clone()));
         }
-        self.request_missing(room);
+        // Wait a moment before asking: what this member holds may be on its way here from
+        // its author already (pushes travel faster than `room-have`, which waits 300 ms).
+        self.timers
+            .set_at_most(Timer::Catchup(room.clone()), self.now + CATCHUP_DELAY_MS);
         self.confirm_own(room, link);
         self.rejoin_if_lost(room, link);
         self.check_leave_known(room);
@@ -598,7 +603,7 @@ impl Engine {
     }
 
     /// Asks one proven member that holds what I lack for it, unless a request is out.
-    fn request_missing(&mut self, room: &RoomId) {
+    pub(super) fn request_missing(&mut self, room: &RoomId) {
         if self.store.is_full() {
             return;
         }

@@ -18,6 +18,8 @@ pub(super) enum Timer {
     RoomHave(RoomId),
     /// A `room-want` went unanswered: ask someone else.
     Want(RoomId),
+    /// A member holds what I lack: ask for it unless it arrived meanwhile.
+    Catchup(RoomId),
     /// Storage was full: try again.
     Storage,
 }
