@@ -1,7 +1,7 @@
 //! The seed sweep: many random worlds (2 to 20 people, a few hundred actions and faults
 //! each), every invariant checked. A failure prints its seed; `SIM_SEED=<n>` replays that
 //! one run (add `SIM_TRACE=1` for a trace of every event). `SIM_SEEDS=<n>` sets how many
-//! runs (default 400 per test thread) and `SIM_FROM=<n>` where they start, for long sweeps.
+//! runs per test thread (default 400; scripts/test.sh asks for 1000) and `SIM_FROM=<n>` where they start, for long sweeps.
 
 use peerchat_sim::workload::run_seed;
 use std::panic::{AssertUnwindSafe, catch_unwind};
