@@ -296,14 +296,11 @@ impl World {
 
     /// Carries out every effect of a node's engine.
     fn drain(&mut self, node: usize) {
-        loop {
-            let Some(effect) = self.nodes[node]
-                .engine
-                .as_mut()
-                .and_then(Engine::poll_effect)
-            else {
-                break;
-            };
+        while let Some(effect) = self.nodes[node]
+            .engine
+            .as_mut()
+            .and_then(Engine::poll_effect)
+        {
             self.carry_out(node, effect);
             if self.nodes[node].engine.is_none() {
                 return;

@@ -304,10 +304,7 @@ fn defect_4_a_stranger_flood_leaves_the_page_working() {
         screen.requests.len()
     );
     let full = screen.requests.len() == 50;
-    assert_eq!(
-        full,
-        screen.notices.iter().any(|n| *n == Notice::RequestsFull)
-    );
+    assert_eq!(full, screen.notices.contains(&Notice::RequestsFull));
     assert_eq!(stored_texts(&w, 0, 1).len(), 60);
     // Nothing personal reached a stranger: no name, no message, no acknowledgement.
     let strangers: Vec<usize> = (2..w.nodes.len()).collect();
@@ -519,7 +516,7 @@ fn defect_8_each_member_receives_each_room_message_once() {
         for (t, from, to, f) in w.frames.as_ref().unwrap() {
             if twice
                 .iter()
-                .any(|(n, id)| (f.contains(id.as_str()) && (*to == *n || *from == *n)))
+                .any(|(n, id)| f.contains(id.as_str()) && (*to == *n || *from == *n))
                 || f.contains("room-want")
             {
                 eprintln!("{t} {from}->{to} {}", &f[..f.len().min(150)]);

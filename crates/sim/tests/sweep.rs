@@ -29,10 +29,10 @@ fn run(seed: u64) -> Result<(), String> {
 /// Runs `count` seeds from `from`, stepping by `step`; fails with every failing seed.
 fn sweep(from: u64, count: u64, step: u64) {
     if let Some(seed) = env("SIM_SEED") {
-        if seed % 2 == from % 2 {
-            if let Err(e) = run(seed) {
-                panic!("{e}");
-            }
+        if seed % 2 == from % 2
+            && let Err(e) = run(seed)
+        {
+            panic!("{e}");
         }
         return;
     }
