@@ -17,6 +17,9 @@ export default defineConfig({
     headless: true,
     launchOptions: {
       executablePath: "/usr/bin/chromium",
+      // Playwright turns the back/forward cache off; real browsers have it on, and a page
+      // coming back from it must carry on (tests/e2e/bfcache.spec.ts), so it stays on.
+      ignoreDefaultArgs: ["--disable-back-forward-cache"],
       // The file:// test loads dist/index.html from disk.
       args: [...CHROMIUM_ARGS, "--allow-file-access-from-files"],
     },

@@ -85,6 +85,10 @@ impl ChatView {
             }
             ViewChange::Message(m) => {
                 self.messages.try_update(|list| {
+                    // The engine shows each message once; a repeat would break the keyed list.
+                    if list.iter().any(|x| x.id == m.id) {
+                        return;
+                    }
                     let at = list.partition_point(|x| x.order(&m).is_lt());
                     list.insert(at, m);
                 });
@@ -106,6 +110,9 @@ impl ChatView {
             }
             ViewChange::RoomMessage(m) => {
                 self.room_messages.try_update(|list| {
+                    if list.iter().any(|x| x.id == m.id) {
+                        return;
+                    }
                     let at = list.partition_point(|x| x.order(&m).is_lt());
                     list.insert(at, m);
                 });

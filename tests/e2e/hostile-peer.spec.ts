@@ -3,10 +3,12 @@
 // invalid messages and a flood straight to the data channel. Peerchat drops them, cuts the
 // connection at the limits of docs/PROTOCOL.md section 5 (more than 5 invalid frames; a
 // token bucket of 1,000 frames refilled at 200/s), stores and shows nothing of it, never
-// panics, and keeps working, also for another person chatting at the same time.
+// panics, and keeps working, also for another person chatting at the same time. The
+// hostile peer is a contact of the Peerchat user (added or accepted), so that what it
+// sends is what a contact's connection would carry.
 import type { Page } from "@playwright/test";
-import { clientState, dumpLog, openStockClient, test, watchConsole } from "./stock-client";
-import { contact, expect, messages, person, say, shownTexts, startChat } from "./support";
+import { acceptInClient, clientState, dumpLog, openStockClient, test, watchConsole } from "./stock-client";
+import { acceptRequest, befriend, contact, expect, messages, person, say, shownTexts, startChat } from "./support";
 
 type ClientState = {
   id: string | null;
@@ -116,6 +118,8 @@ test("garbage, oversized frames, unknown types and invalid messages are dropped;
   try {
     await startChat(alice.page, client.id);
     await expect.poll(() => state(client.page).then((s) => s.verified), { timeout: 20_000 }).toBe(true);
+    // The client accepts Alice (she dialed it): it sends her its name, and may write to her.
+    await acceptInClient(client.page, alice.id);
     await expect(contact(alice.page, "Stock Client")).toHaveAccessibleName(/^Stock Client, online/);
 
     await client.page.evaluate(() => (window as unknown as { client: ClientApi }).client.send("valid before"));
@@ -178,8 +182,9 @@ test("garbage, oversized frames, unknown types and invalid messages are dropped;
     await expectResponsive(alice.page);
     bob = await person(browser, appUrl(), "Bob");
     const bobConsole = watchConsole(bob.page, "Bob");
-    await startChat(alice.page, bob.id);
+    await befriend(alice, "Alice", bob, "Bob");
     await expect(contact(alice.page, "Bob")).toHaveAccessibleName("Bob, online");
+    await contact(alice.page, "Bob").click();
     await say(alice.page, "hello Bob after the garbage");
     await contact(bob.page, "Alice").click();
     await expect(messages(bob.page)).toContainText("hello Bob after the garbage");
@@ -208,18 +213,22 @@ test("a flood of 3,000 frames cuts the connection; Alice stays responsive and he
   const alice = await person(browser, appUrl(), "Alice");
   const bob = await person(browser, appUrl(), "Bob");
   const consoles = [watchConsole(alice.page, "Alice"), watchConsole(bob.page, "Bob")];
-  await startChat(alice.page, bob.id);
+  await befriend(alice, "Alice", bob, "Bob");
   await expect(contact(alice.page, "Bob")).toHaveAccessibleName("Bob, online");
-  await expect(contact(bob.page, "Alice")).toHaveAccessibleName(/^Alice, online/);
   await contact(bob.page, "Alice").click();
+  await contact(alice.page, "Bob").click();
   await say(alice.page, "before the flood");
   await expect(messages(bob.page)).toContainText("before the flood");
 
-  // The hostile client dials Alice and verifies.
+  // The hostile client dials Alice and verifies; Alice accepts its request, then goes back
+  // to her conversation with Bob.
   const client = await openStockClient(browser, peer, repoBase, "Stock Client", { target: alice.id });
   try {
     await expect.poll(() => state(client.page).then((s) => s.verified), { timeout: 20_000 }).toBe(true);
+    await acceptRequest(alice.page, "Stock Client");
     await expect(contact(alice.page, "Stock Client")).toHaveAccessibleName(/^Stock Client, online/);
+    await contact(alice.page, "Bob").click();
+    await expect(messages(alice.page)).toContainText("before the flood");
     await recordContact(alice.page, "Stock Client");
     const bobLinks = [await verifications(alice.page, bob.id), await verifications(bob.page, alice.id)];
 

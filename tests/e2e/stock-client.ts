@@ -1,7 +1,8 @@
-// The stock-peerjs test client (tests/e2e/peerjs-client.html) as the specs that use it need
-// it: the repository served over http (for the page and node_modules/peerjs; the app's
-// static server serves only dist/), opening the page, reading its state and its frame log,
-// and watching a Peerchat page's console for panics and errors.
+// The stock-peerjs test client (tests/e2e/peerjs-client.html, protocol version 2) as the
+// specs that use it need it: the repository served over http (for the page and
+// node_modules/peerjs; the app's static server serves only dist/), opening the page, acting
+// as its person (accepting someone as a contact), reading its state and its frame log, and
+// watching a Peerchat page's console for panics and errors.
 import type { Browser, Page } from "@playwright/test";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,7 +24,8 @@ export const test = base.extend<object, { repoBase: string }>({
 });
 
 /** Opens the client page in its own browser context, registered with `peer` under a fresh
- * id; `extra` are further page parameters (`target` to dial, `room` to join). */
+ * id; `extra` are further page parameters (`target` to dial, which makes it the client's
+ * contact; `room` to join: room members are not contacts). */
 export async function openStockClient(
   browser: Browser,
   peer: PeerServer,
@@ -39,6 +41,13 @@ export async function openStockClient(
   const id = (await clientState<{ id: string | null }>(page)).id!;
   expect(id).toMatch(/^pc-[a-z2-7]{20}$/);
   return { context, page, id };
+}
+
+/** The person at the client accepts `peerId` as a contact (it was not dialed by the client):
+ * the client sends it `sync` and its name, and from then on acknowledges its messages and
+ * may write to it. */
+export async function acceptInClient(page: Page, peerId: string): Promise<void> {
+  await page.evaluate((id) => (window as unknown as { client: { accept(id: string): string } }).client.accept(id), peerId);
 }
 
 /** A copy of the page's `window.client` (its shape is the calling spec's `T`). */

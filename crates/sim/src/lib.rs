@@ -85,6 +85,8 @@ pub enum Event {
         node: usize,
         /// Its incarnation when scheduled.
         incarnation: u64,
+        /// The engine's deadline (in its own, maybe skewed, time).
+        deadline: u64,
     },
     /// Something in the simulated network.
     Net(net::NetEvent),
@@ -313,12 +315,21 @@ impl World {
             let line = format!("{}: {problem}", node_name(node));
             self.violations.push(line);
         }
-        if let Some(at) = engine.poll_timeout() {
+        if let Some(deadline) = engine.poll_timeout() {
             let n = &mut self.nodes[node];
-            if n.timer.is_none_or(|t| at < t) {
-                n.timer = Some(at);
+            if n.timer.is_none_or(|t| deadline < t) {
+                n.timer = Some(deadline);
                 let incarnation = n.incarnation;
-                self.at(at, Event::Tick { node, incarnation });
+                // The engine's clock may be off: its deadline, in world time.
+                let at = deadline.saturating_add_signed(-n.skew);
+                self.at(
+                    at,
+                    Event::Tick {
+                        node,
+                        incarnation,
+                        deadline,
+                    },
+                );
             }
         }
     }
@@ -356,7 +367,23 @@ impl World {
                 }
             }
             Effect::Remove { key } => self.nodes[node].disk.remove(&key),
-            Effect::View(change) => self.nodes[node].screen.apply(change),
+            Effect::View(change) => {
+                let screen = &self.nodes[node].screen;
+                let twice = match &change {
+                    peerchat_core::engine::ViewChange::Message(m) => {
+                        screen.messages.iter().any(|x| x.id == m.id)
+                    }
+                    peerchat_core::engine::ViewChange::RoomMessage(m) => {
+                        screen.room_messages.iter().any(|x| x.id == m.id)
+                    }
+                    _ => false,
+                };
+                if twice {
+                    let line = format!("{}: a message shown twice", node_name(node));
+                    self.violations.push(line);
+                }
+                self.nodes[node].screen.apply(change);
+            }
             Effect::Notice(notice) => self.nodes[node].screen.notices.push(notice),
             Effect::Refused(why) => self.nodes[node].screen.refused = Some(why),
             Effect::Mark(_) => {}
@@ -434,9 +461,13 @@ impl World {
                     self.input(node, input);
                 }
             }
-            Event::Tick { node, incarnation } => {
+            Event::Tick {
+                node,
+                incarnation,
+                deadline,
+            } => {
                 if self.nodes[node].incarnation == incarnation
-                    && self.nodes[node].timer == Some(time)
+                    && self.nodes[node].timer == Some(deadline)
                 {
                     self.nodes[node].timer = None;
                     self.input(node, Input::Tick);

@@ -454,8 +454,29 @@ impl Engine {
         };
         let (messages, request) = if let Some(r) = self.people.requests.get(&peer) {
             (r.messages.clone(), true)
-        } else if let Some(conv) = self.conversation(&peer) {
-            let mut messages = conv.history.messages.clone();
+        } else if self.conversation(&peer).is_some() {
+            // What is not stored yet is shown once it is (composed_stored, received_stored).
+            let unstored: Vec<(bool, u64)> = self
+                .store
+                .pending()
+                .filter_map(|a| match a {
+                    AfterWrite::Composed { peer: p, seq } if *p == peer => Some((true, *seq)),
+                    AfterWrite::Received { peer: p, seq, .. } if *p == peer => Some((false, *seq)),
+                    _ => None,
+                })
+                .collect();
+            let me = self.my_id.clone();
+            let conv = self.conversations.get(&peer);
+            let mut messages: Vec<Message> = conv
+                .map(|c| {
+                    c.history
+                        .messages
+                        .iter()
+                        .filter(|m| !unstored.contains(&(m.author == me, m.seq)))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
             messages.sort_by(Message::order);
             (messages, false)
         } else {

@@ -630,6 +630,11 @@ impl Engine {
         if let Some(r) = self.rooms.get_mut(room) {
             r.want = Some(link);
         }
+        if let Some(peer) = self.links.get(&link).map(|l| l.peer.clone()) {
+            self.log(format!(
+                "Peerchat: asking {peer} for what I lack in room {room}"
+            ));
+        }
         self.timers
             .set(Timer::Want(room.clone()), self.now + WANT_TIMEOUT_MS);
         self.send(
@@ -1005,10 +1010,31 @@ impl Engine {
             return;
         };
         self.open = Open::Room(room.clone());
+        // What is not stored yet is shown once it is (after_new_room_message).
+        let unstored: Vec<&str> = self
+            .store
+            .pending()
+            .filter_map(|a| match a {
+                AfterWrite::RoomComposed { room: r, id }
+                | AfterWrite::RoomReceived { room: r, id, .. }
+                    if *r == room =>
+                {
+                    Some(id.as_str())
+                }
+                _ => None,
+            })
+            .collect();
         let messages = self
             .rooms
             .get(&room)
-            .map(|r| r.log.ordered().into_iter().cloned().collect())
+            .map(|r| {
+                r.log
+                    .ordered()
+                    .into_iter()
+                    .filter(|m| !unstored.contains(&m.id.as_str()))
+                    .cloned()
+                    .collect()
+            })
             .unwrap_or_default();
         self.effects.push_back(Effect::View(ViewChange::RoomOpened {
             room: Some(room.clone()),

@@ -136,6 +136,11 @@ impl Store {
         token
     }
 
+    /// Writes awaited, to leave what they hold out of what is shown until they are stored.
+    pub fn pending(&self) -> impl Iterator<Item = &AfterWrite> {
+        self.pending.values()
+    }
+
     pub fn take_pending(&mut self, token: u64) -> Option<AfterWrite> {
         self.pending.remove(&token)
     }
