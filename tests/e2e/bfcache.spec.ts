@@ -16,7 +16,9 @@ async function awayAndBack(page: Page, elsewhere: string): Promise<boolean> {
   });
   await page.goto(elsewhere);
   await page.waitForTimeout(500);
-  await page.goBack();
+  // A page restored from the cache fires `pageshow`, not `load`.
+  await page.goBack({ waitUntil: "commit" });
+  await page.waitForFunction(() => document.readyState === "complete");
   return page.evaluate(() => (window as any).__restored === true);
 }
 
