@@ -329,7 +329,15 @@ impl Engine {
             return;
         };
         let behind = diverged || held >= conv.counters.next_seq;
-        let base = if behind { conv.counters.acked } else { held };
+        // My messages up to `base` stay where they are: the peer holds them under those
+        // numbers. After a divergence even those after `held` may not be.
+        let base = if diverged {
+            conv.counters.acked.min(held)
+        } else if behind {
+            conv.counters.acked
+        } else {
+            held
+        };
         let moving: Vec<u64> = conv.history.my_seqs().filter(|&s| s > base).collect();
         let renumber: BTreeMap<u64, u64> = moving
             .iter()

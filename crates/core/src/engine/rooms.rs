@@ -48,6 +48,8 @@ pub(super) struct Room {
     pub unread: u32,
     /// The link a `room-want` is outstanding on.
     want: Option<LinkId>,
+    /// What I held when I asked.
+    want_from: Option<Vector>,
     /// Storage lost part of this room's log here, maybe messages of mine that members
     /// hold: I write nothing (my next number must come after theirs) until a member has
     /// told me what it holds of mine.
@@ -190,6 +192,7 @@ impl Engine {
                 seg: loaded.log,
                 unread,
                 want: None,
+                want_from: None,
                 parked,
                 own_unconfirmed,
                 told: Default::default(),
@@ -477,17 +480,24 @@ impl Engine {
                 *e = (*e).max(seq);
             }
         }
+        let mut barren = false;
         if let Some(r) = self.rooms.get_mut(room)
             && r.want == Some(link)
         {
-            // The answer to my `room-want` is complete.
+            // The answer to my `room-want` is complete. If it brought nothing, asking again
+            // at once would only loop: wait for news (another `room-have`).
+            barren = r.want_from.as_ref() == Some(r.log.vector());
             r.want = None;
+            r.want_from = None;
             self.timers.cancel(&Timer::Want(room.clone()));
         }
-        // Wait a moment before asking: what this member holds may be on its way here from
-        // its author already (pushes travel faster than `room-have`, which waits 300 ms).
-        self.timers
-            .set_at_most(Timer::Catchup(room.clone()), self.now + CATCHUP_DELAY_MS);
+        if !barren {
+            // Wait a moment before asking: what this member holds may be on its way here
+            // from its author already (pushes travel faster than `room-have`, which waits
+            // 300 ms).
+            self.timers
+                .set_at_most(Timer::Catchup(room.clone()), self.now + CATCHUP_DELAY_MS);
+        }
         self.confirm_own(room, link);
         self.rejoin_if_lost(room, link);
         self.check_leave_known(room);
@@ -629,6 +639,7 @@ impl Engine {
         };
         if let Some(r) = self.rooms.get_mut(room) {
             r.want = Some(link);
+            r.want_from = Some(mine.clone());
         }
         if let Some(peer) = self.links.get(&link).map(|l| l.peer.clone()) {
             self.log(format!(
