@@ -118,6 +118,8 @@ pub struct World {
     pub frames: Option<Vec<(u64, usize, usize, String)>>,
     /// Frames sent on each link so far (for order checks): (node, incarnation, link) → kinds.
     pub link_frames: BTreeMap<(usize, u64, LinkId), Vec<String>>,
+    /// The last frames each node sent, for hostile replays.
+    pub recent_frames: BTreeMap<usize, std::collections::VecDeque<Vec<u8>>>,
 }
 
 impl World {
@@ -138,6 +140,7 @@ impl World {
             steps: 0,
             frames: None,
             link_frames: BTreeMap::new(),
+            recent_frames: BTreeMap::new(),
         }
     }
 
@@ -407,6 +410,11 @@ impl World {
             }
             LinkCommand::Send(bytes) => {
                 checks::on_frame_sent(self, node, link, &bytes);
+                let recent = self.recent_frames.entry(node).or_default();
+                if recent.len() >= 20 {
+                    recent.pop_front();
+                }
+                recent.push_back(bytes.clone());
                 if let Some(&pc) = self.nodes[node].links.get(&link) {
                     net::send(self, pc, bytes);
                 }

@@ -375,6 +375,30 @@ fn garbage(w: &mut World, n: usize) {
         for f in frames.into_iter().take(k) {
             net::inject(w, pc, f);
         }
+        // And replays of its own earlier frames, from this link or others: a `hello`, `proof`
+        // or `room-join` of another connection, room messages and vectors. (Not its one-to-one
+        // messages and acknowledgements: those would be lies a peer may tell about its own
+        // conversation, which the checks cannot tell from loss.)
+        let replayable = |f: &Vec<u8>| {
+            [
+                "hello",
+                "proof",
+                "room-join",
+                "room-welcome",
+                "room-msg",
+                "room-have",
+            ]
+            .iter()
+            .any(|k| f.starts_with(format!("{{\"t\":\"{k}\"").as_bytes()))
+        };
+        let recent: Vec<Vec<u8>> = w
+            .recent_frames
+            .get(&n)
+            .map(|r| r.iter().filter(|f| replayable(f)).cloned().collect())
+            .unwrap_or_default();
+        for f in recent.into_iter().rev().take(w.range(0, 4) as usize) {
+            net::inject(w, pc, f);
+        }
     }
 }
 
