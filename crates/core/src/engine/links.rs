@@ -519,7 +519,18 @@ impl Engine {
         let Some(peer) = self.links.get(&link).map(|l| l.peer.clone()) else {
             return;
         };
-        if let Some(person) = self.people.contact_mut(&peer)
+        // Only what an impostor would show warns: another id, a key that is not the id's, a
+        // proof that does not verify. A frame out of order (a confused or glitching peer)
+        // or an SDP without fingerprint ends the link quietly: warning about those would
+        // teach people to ignore the real warning.
+        let impostor = matches!(
+            error,
+            HandshakeError::WrongId { .. }
+                | HandshakeError::KeyMismatch
+                | HandshakeError::BadSignature
+        );
+        if impostor
+            && let Some(person) = self.people.contact_mut(&peer)
             && !std::mem::replace(&mut person.warned, true)
         {
             let who = self.people.describe(&peer);
