@@ -69,6 +69,8 @@ type ClientSlot = Rc<RefCell<Option<SignalingClient>>>;
 /// Browser handles, which are not `Send` and so live outside the reactive graph.
 struct Runtime {
     token: String,
+    /// The identity, to start the chat again when this tab takes the profile back.
+    identity: Rc<Identity>,
     client: ClientSlot,
     lease: Option<LeaseTask>,
     chat: Option<ChatDriver>,
@@ -138,14 +140,15 @@ impl Session {
             pending_room: StoredValue::new(boot.room_invite),
             runtime: StoredValue::new_local(Runtime {
                 token: boot.token,
+                identity: Rc::new(identity),
                 client: Rc::new(RefCell::new(None)),
                 lease: None,
                 chat: None,
                 _page_listeners: Vec::new(),
             }),
         };
-        session.start_chat(&identity, boot.ice);
         if tab_lease::try_acquire() {
+            session.start_chat();
             session.hold_lease();
             session.connect();
         } else {
@@ -161,7 +164,12 @@ impl Session {
         self.runtime.with_value(|rt| rt.chat.clone())
     }
 
-    fn start_chat(&self, identity: &Identity, ice: Vec<IceServer>) {
+    /// Starts the chat from what storage holds now. Only the tab that holds the lease runs
+    /// it: two engines would write the same records.
+    fn start_chat(&self) {
+        let identity = self.runtime.with_value(|rt| rt.identity.clone());
+        let ice = self.ice.get_untracked();
+        self.chat_view.clear();
         let slot = self.runtime.with_value(|rt| rt.client.clone());
         let session = *self;
         let ports = Ports {
@@ -175,7 +183,7 @@ impl Session {
         let name = self
             .profile
             .with_untracked(|p| p.as_ref().map(|p| p.name.clone()));
-        let driver = ChatDriver::new(identity, name, ports, self.chat_view, ice);
+        let driver = ChatDriver::new(&identity, name, ports, self.chat_view, ice);
         let mut listeners = Vec::new();
         if let Some(window) = web_sys::window() {
             // Leaving (or into the back/forward cache): close connections so peers see us
@@ -220,7 +228,8 @@ impl Session {
 
     /// Opens the conversation of a pending invitation once a name exists.
     fn apply_invite(&self) {
-        if self.profile.with_untracked(Option::is_none) {
+        // Waits for a name, and for this tab to run the chat.
+        if self.profile.with_untracked(Option::is_none) || self.chat().is_none() {
             return;
         }
         let Some(invite) = self.pending_invite.try_update_value(Option::take).flatten() else {
@@ -252,7 +261,7 @@ impl Session {
 
     /// Joins the room of a pending room invitation once a name exists.
     fn apply_room_invite(&self) {
-        if self.profile.with_untracked(Option::is_none) {
+        if self.profile.with_untracked(Option::is_none) || self.chat().is_none() {
             return;
         }
         let Some(invite) = self.pending_room.try_update_value(Option::take).flatten() else {
@@ -436,11 +445,26 @@ impl Session {
         }
     }
 
-    /// This tab holds the lease now: keep it, and connect.
+    /// This tab holds the lease now: keep it, start the chat from what storage holds now
+    /// (the other tab wrote to it), and connect.
     fn run_here(&self) {
         self.tab.set(TabState::Active);
         self.hold_lease();
+        self.start_chat();
         self.connect();
+        self.apply_invite();
+    }
+
+    /// Another tab runs the profile now: close every connection and stop the chat, so only
+    /// one engine writes the profile's records.
+    fn stop_chat(&self) {
+        let driver = self.runtime.try_update_value(|rt| {
+            rt._page_listeners.clear();
+            rt.chat.take()
+        });
+        if let Some(Some(driver)) = driver {
+            driver.input(Input::PageHidden);
+        }
     }
 
     /// Another tab took the profile: step down.
@@ -453,6 +477,7 @@ impl Session {
         if let Some(client) = slot.borrow().as_ref() {
             client.stop(OfflineReason::OpenInOtherTab);
         }
+        self.stop_chat();
         // Replaced after this callback returns: the keeper's own timer is running it.
         let session = *self;
         spawn_local(async move {

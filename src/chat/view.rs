@@ -57,6 +57,22 @@ impl ChatView {
         }
     }
 
+    /// Empties every signal (before a new engine fills them).
+    pub fn clear(&self) {
+        self.contacts.try_set(Vec::new());
+        self.requests.try_set(Vec::new());
+        self.active.try_set(None);
+        self.active_is_request.try_set(false);
+        self.messages.try_set(Vec::new());
+        self.acked.try_set(0);
+        self.sent.try_set(0);
+        self.rooms.try_set(Vec::new());
+        self.active_room.try_set(None);
+        self.room_messages.try_set(Vec::new());
+        self.room_members.try_set(Vec::new());
+        self.room_vectors.try_set(Vec::new());
+    }
+
     /// Puts one change from the engine into the signals. `try_*`: the driver may outlive
     /// the reactive owner while the page is torn down.
     pub fn apply(&self, change: ViewChange) {

@@ -207,3 +207,40 @@ test("impersonation: a relay hands A's offer for B to M, who answers; A refuses 
     await m.context.close();
   }
 });
+
+test("a second tab takes the profile over mid-chat: the first stops its chat, the second carries on, and each message is kept once", async ({ browser, appUrl }) => {
+  const a = await person(browser, appUrl(), "Alice");
+  const b = await person(browser, appUrl(), "Bob");
+  await befriend(a, "Alice", b, "Bob");
+  await contact(a.page, "Bob").click();
+  await contact(b.page, "Alice").click();
+  await say(b.page, "one");
+  await expect(messages(a.page)).toContainText("one");
+
+  const second = await a.context.newPage();
+  await second.goto(appUrl());
+  await expect(second.getByRole("heading", { name: "Peerchat is open in another tab" })).toBeVisible();
+  await second.getByRole("button", { name: "Use Peerchat here" }).click();
+  await expect(status(second)).toHaveText("Online");
+  await expect(a.page.getByRole("heading", { name: "Peerchat is open in another tab" })).toBeVisible();
+  await expect(contact(second, "Bob")).toHaveAccessibleName("Bob, online");
+
+  // Bob's next message goes to the tab that runs the profile, and is stored once.
+  await say(b.page, "two");
+  await contact(second, "Bob").click();
+  await expect(messages(second).locator(".msg-text")).toHaveText(["one", "two"]);
+  await say(second, "three");
+  await expect(messages(b.page).getByRole("article").last()).toContainText("three");
+  const stored = await second.evaluate((bob) => {
+    const texts: string[] = [];
+    for (let n = 0; ; n++) {
+      const raw = localStorage.getItem(`peerchat/v1/chat/${bob}/${n}`);
+      if (raw === null) break;
+      texts.push(...JSON.parse(raw).m.map((m: { text: string }) => m.text));
+    }
+    return texts;
+  }, b.id);
+  expect(stored).toEqual(["one", "two", "three"]);
+  await a.context.close();
+  await b.context.close();
+});

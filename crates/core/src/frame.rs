@@ -319,8 +319,15 @@ mod tests {
                 r#"{"t":"room-join","room":"aaaaaaaaaaaaaaaaaaaaaaaaaa","proof":"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="}"#,
             ),
             (
-                Frame::RoomHave { room, have },
+                Frame::RoomHave {
+                    room: room.clone(),
+                    have: have.clone(),
+                },
                 r#"{"t":"room-have","room":"aaaaaaaaaaaaaaaaaaaaaaaaaa","have":{"pc-eh7ddx5bksrgcytl7bka":4}}"#,
+            ),
+            (
+                Frame::RoomWant { room, have },
+                r#"{"t":"room-want","room":"aaaaaaaaaaaaaaaaaaaaaaaaaa","have":{"pc-eh7ddx5bksrgcytl7bka":4}}"#,
             ),
         ];
         for (frame, text) in cases {

@@ -1,1 +1,0 @@
-//! Unit tests of the engine: two or three engines wired by hand.
