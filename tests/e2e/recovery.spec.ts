@@ -98,6 +98,8 @@ test("a damaged room record costs that room only; invited again, its history is 
   const again = await inviteOf(b.page);
   await joinRoom(a.page, again, "Ops");
   await expect(messages(a.page).locator(".msg-text")).toHaveText(["ops one", "ops two"]);
+  // Alice writes once Bob told her what he holds of hers (her record was lost).
+  await expect(onlineMembers(a.page)).toHaveCount(2);
   await say(a.page, "ops three");
   await expect(messages(b.page)).toContainText("ops three");
   await a.context.close();

@@ -511,7 +511,7 @@ fn short_input(input: &Input) -> String {
             event: LinkEvent::Frame(bytes),
         } => format!(
             "link {link} frame {}",
-            String::from_utf8_lossy(&bytes[..bytes.len().min(120)])
+            String::from_utf8_lossy(&bytes[..bytes.len().min(400)])
         ),
         Input::Link { link, event } => format!(
             "link {link} {}",

@@ -50,10 +50,8 @@ pub(super) struct Room {
     want: Option<LinkId>,
     /// What I held when I asked.
     want_from: Option<Vector>,
-    /// Storage lost part of this room's log here, maybe messages of mine that members
-    /// hold: I write nothing (my next number must come after theirs) until a member has
-    /// told me what it holds of mine.
-    own_unconfirmed: bool,
+    /// Members that told me they hold no more of mine than I do (while unconfirmed).
+    confirmed_by: std::collections::BTreeSet<PeerId>,
     /// After I left: members known to hold my `leave`.
     told: std::collections::BTreeSet<PeerId>,
     /// Messages found in storage after a gap (a damaged segment lost what came before):
@@ -155,7 +153,16 @@ impl Engine {
                 self.store.take(&key);
             }
         }
-        let own_unconfirmed = !loaded.damaged.is_empty();
+        // Storage lost part of this room's log here, maybe messages of mine that members
+        // hold: I write nothing (my next number must come after theirs) until they told me
+        // what they hold of mine. Kept in the room's record, so a reload (after which the
+        // damaged segment reads as empty) does not forget it.
+        let newly_damaged = !loaded.damaged.is_empty() && !stored.recovering;
+        let recovering = stored.recovering || !loaded.damaged.is_empty();
+        let stored = StoredRoom {
+            recovering,
+            ..stored
+        };
         for d in loaded.damaged {
             let key = d.key.clone();
             self.keep_aside(
@@ -185,7 +192,7 @@ impl Engine {
             )
             .map_or(0, |m| m.unread);
         self.rooms.insert(
-            id,
+            id.clone(),
             Room {
                 stored,
                 log,
@@ -194,10 +201,13 @@ impl Engine {
                 want: None,
                 want_from: None,
                 parked,
-                own_unconfirmed,
+                confirmed_by: Default::default(),
                 told: Default::default(),
             },
         );
+        if newly_damaged {
+            self.save_room_info(&id);
+        }
     }
 
     pub(super) fn save_room_info(&mut self, room: &RoomId) {
@@ -259,6 +269,7 @@ impl Engine {
             via: Vec::new(),
             left: false,
             leave_known: false,
+            recovering: false,
         });
     }
 
@@ -279,6 +290,7 @@ impl Engine {
             via,
             left: false,
             leave_known: false,
+            recovering: false,
         });
     }
 
@@ -290,10 +302,29 @@ impl Engine {
             ..stored
         };
         match self.rooms.get_mut(&id) {
-            Some(r) => r.stored = stored,
+            // A room already known keeps what its record says about recovering.
+            Some(r) => {
+                let recovering = r.stored.recovering;
+                r.stored = StoredRoom {
+                    recovering,
+                    ..stored
+                };
+            }
             // Not known (or its record was damaged): whatever storage holds of its log is
-            // read, so nothing stored is written over.
-            None => self.load_room(stored),
+            // read, so nothing stored is written over. If storage held some, it may have
+            // held messages of mine that members have and I lost: recover first.
+            None => {
+                let prefix = format!("{}/", log_prefix(&id));
+                let had_history = self.store.keys_under(&prefix).iter().any(|k| {
+                    k.rsplit('/')
+                        .next()
+                        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+                });
+                self.load_room(StoredRoom {
+                    recovering: had_history,
+                    ..stored
+                });
+            }
         }
         self.save_room_info(&id);
         let me_present = self.rooms.get(&id).is_some_and(|r| {
@@ -302,7 +333,7 @@ impl Engine {
                 .iter()
                 .any(|m| m.id == self.my_id && m.present)
         });
-        let unconfirmed = self.rooms.get(&id).is_some_and(|r| r.own_unconfirmed);
+        let unconfirmed = self.rooms.get(&id).is_some_and(|r| r.stored.recovering);
         // My join is my first message in the room (a rejoin after leaving is a new join).
         // After damage, it waits until a member told me what it holds of mine.
         if !me_present
@@ -506,9 +537,14 @@ impl Engine {
         }
     }
 
-    /// A member told me what it holds of mine: if that is no more than I hold, my own
-    /// numbering is confirmed after a damaged log.
+    /// A member told me what it holds of mine. After a damaged log my own numbering is
+    /// confirmed once every member I know of (present in my log, or remembered in the
+    /// room's record) has told me it holds no more of mine than I do: one member alone may
+    /// have lost them too.
     fn confirm_own(&mut self, room: &RoomId, link: LinkId) {
+        let Some(peer) = self.links.get(&link).map(|l| l.peer.clone()) else {
+            return;
+        };
         let theirs = self
             .links
             .get(&link)
@@ -517,12 +553,28 @@ impl Engine {
             .copied()
             .unwrap_or(0);
         let me = self.my_id.clone();
-        if let Some(r) = self.rooms.get_mut(room)
-            && r.own_unconfirmed
-            && theirs <= r.log.vector().get(&me).copied().unwrap_or(0)
+        let Some(r) = self.rooms.get_mut(room).filter(|r| r.stored.recovering) else {
+            return;
+        };
+        if theirs > r.log.vector().get(&me).copied().unwrap_or(0) {
+            return;
+        }
+        r.confirmed_by.insert(peer);
+        let members = r.log.members();
+        let gone = |p: &PeerId| members.iter().any(|m| m.id == *p && !m.present);
+        let required: Vec<&PeerId> = members
+            .iter()
+            .filter(|m| m.present)
+            .map(|m| &m.id)
+            .chain(r.stored.via.iter())
+            .filter(|p| **p != me && !gone(p))
+            .collect();
+        if required.iter().all(|p| r.confirmed_by.contains(*p))
             && !r.parked.values().any(|m| m.author == me)
         {
-            r.own_unconfirmed = false;
+            r.stored.recovering = false;
+            r.confirmed_by.clear();
+            self.save_room_info(room);
         }
     }
 
@@ -552,7 +604,13 @@ impl Engine {
             .and_then(|s| s.vector.get(&self.my_id))
             .copied()
             .unwrap_or(0);
-        if present || theirs > mine || r.parked.values().any(|m| m.author == self.my_id) {
+        // After a damaged log, only once every member I know of has said what it holds of
+        // mine: one that lost my messages too would have me reuse my first numbers.
+        if present
+            || r.stored.recovering
+            || theirs > mine
+            || r.parked.values().any(|m| m.author == self.my_id)
+        {
             return;
         }
         if let Some(name) = self.name.as_ref().map(ToString::to_string) {
@@ -911,7 +969,7 @@ impl Engine {
         let Some(r) = self.rooms.get(room).filter(|r| !r.stored.left) else {
             return self.refuse("You are not in this room.");
         };
-        if r.own_unconfirmed || r.parked.values().any(|m| m.author == self.my_id) {
+        if r.stored.recovering || r.parked.values().any(|m| m.author == self.my_id) {
             // Storage lost some of my own messages here: members hold them, and my next
             // message must come after them, so wait until they are back.
             self.request_missing(room);

@@ -80,6 +80,10 @@ pub struct StoredRoom {
     /// taking part in the room. Absent in records written before protocol 2.
     #[serde(default)]
     pub leave_known: bool,
+    /// A damaged log lost part of the room here, maybe messages of mine: I write nothing
+    /// until every member I know of told me what it holds of mine. Absent: false.
+    #[serde(default)]
+    pub recovering: bool,
 }
 
 /// The rooms record.
@@ -127,6 +131,10 @@ pub struct RoomInfo {
     /// After I left: every member present then holds my `leave`.
     #[serde(default)]
     pub leave_known: bool,
+    /// A damaged log lost part of the room here, maybe messages of mine: I write nothing
+    /// until every member I know of told me what it holds of mine. Absent: false.
+    #[serde(default)]
+    pub recovering: bool,
 }
 
 impl RoomInfo {
@@ -139,6 +147,7 @@ impl RoomInfo {
             via: room.via.clone(),
             left: room.left,
             leave_known: room.leave_known,
+            recovering: room.recovering,
         }
     }
 
@@ -151,6 +160,7 @@ impl RoomInfo {
             via: self.via.clone(),
             left: self.left,
             leave_known: self.leave_known,
+            recovering: self.recovering,
         }
     }
 }
@@ -241,6 +251,7 @@ mod tests {
             via: vec![],
             left: false,
             leave_known: false,
+            recovering: false,
         };
         let text = storage::encode(&RoomInfo::from_stored(&stored));
         assert!(
