@@ -35,8 +35,9 @@ use std::collections::BTreeMap;
 const HAVE_DEBOUNCE_MS: u64 = 300;
 /// How long a member that learns it lacks messages waits before asking for them.
 const CATCHUP_DELAY_MS: u64 = 500;
-/// Members kept in a room's record to dial after its log was damaged.
-const REMEMBERED_MEMBERS: usize = 8;
+/// How long a room recovering from damage waits for members that are away before it lets
+/// me write again anyway (they may hold messages of mine; waiting is the safe side).
+const RECOVERY_PATIENCE_MS: u64 = 24 * 60 * 60 * 1000;
 /// How long to wait for the answer to a `room-want` before asking someone else.
 const WANT_TIMEOUT_MS: u64 = 10_000;
 
@@ -50,8 +51,10 @@ pub(super) struct Room {
     want: Option<LinkId>,
     /// What I held when I asked.
     want_from: Option<Vector>,
-    /// Members that told me they hold no more of mine than I do (while unconfirmed).
+    /// Members that told me they hold no more of mine than I do (while recovering).
     confirmed_by: std::collections::BTreeSet<PeerId>,
+    /// When recovering began, in this page (the patience counts from here).
+    recovering_since: Option<u64>,
     /// After I left: members known to hold my `leave`.
     told: std::collections::BTreeSet<PeerId>,
     /// Messages found in storage after a gap (a damaged segment lost what came before):
@@ -202,6 +205,7 @@ impl Engine {
                 want_from: None,
                 parked,
                 confirmed_by: Default::default(),
+                recovering_since: None,
                 told: Default::default(),
             },
         );
@@ -237,14 +241,14 @@ impl Engine {
         let Some(r) = self.rooms.get(room).filter(|r| r.active()) else {
             return Vec::new();
         };
-        let mut out: Vec<PeerId> = r
-            .log
-            .members()
-            .into_iter()
+        let members = r.log.members();
+        let gone = |p: &PeerId| members.iter().any(|m| m.id == *p && !m.present);
+        let mut out: Vec<PeerId> = members
+            .iter()
             .filter(|m| m.present)
-            .map(|m| m.id)
+            .map(|m| m.id.clone())
+            .chain(r.stored.via.iter().filter(|p| !gone(p)).cloned())
             .collect();
-        out.extend(r.stored.via.iter().cloned());
         out.retain(|p| *p != self.my_id);
         out.sort();
         out.dedup();
@@ -302,11 +306,19 @@ impl Engine {
             ..stored
         };
         match self.rooms.get_mut(&id) {
-            // A room already known keeps what its record says about recovering.
+            // A room already known keeps what its record says about recovering, and the
+            // members it knew of besides the invitation's.
             Some(r) => {
                 let recovering = r.stored.recovering;
+                let mut via = r.stored.via.clone();
+                for p in &stored.via {
+                    if !via.contains(p) {
+                        via.push(p.clone());
+                    }
+                }
                 r.stored = StoredRoom {
                     recovering,
+                    via,
                     ..stored
                 };
             }
@@ -553,9 +565,11 @@ impl Engine {
             .copied()
             .unwrap_or(0);
         let me = self.my_id.clone();
+        let now = self.now;
         let Some(r) = self.rooms.get_mut(room).filter(|r| r.stored.recovering) else {
             return;
         };
+        r.recovering_since.get_or_insert(now);
         if theirs > r.log.vector().get(&me).copied().unwrap_or(0) {
             return;
         }
@@ -569,7 +583,10 @@ impl Engine {
             .chain(r.stored.via.iter())
             .filter(|p| **p != me && !gone(p))
             .collect();
-        if required.iter().all(|p| r.confirmed_by.contains(*p))
+        let patience_over = r
+            .recovering_since
+            .is_some_and(|t| now >= t + RECOVERY_PATIENCE_MS);
+        if (patience_over || required.iter().all(|p| r.confirmed_by.contains(*p)))
             && !r.parked.values().any(|m| m.author == me)
         {
             r.stored.recovering = false;
@@ -916,18 +933,21 @@ impl Engine {
         let Some(r) = self.rooms.get_mut(room).filter(|r| !r.stored.left) else {
             return;
         };
-        let mut via: Vec<PeerId> = r
-            .log
-            .members()
-            .into_iter()
+        let members = r.log.members();
+        // Everyone present now, then those remembered before who have not left: a member
+        // that held my messages once must be asked after damage, even if it is away.
+        let mut via: Vec<PeerId> = members
+            .iter()
             .filter(|m| m.present && m.id != me)
-            .map(|m| m.id)
-            .take(REMEMBERED_MEMBERS)
+            .map(|m| m.id.clone())
             .collect();
-        via.sort();
-        let mut old = r.stored.via.clone();
-        old.sort();
-        if via.is_empty() || via == old {
+        for p in &r.stored.via {
+            if !via.contains(p) && !members.iter().any(|m| m.id == *p && !m.present) {
+                via.push(p.clone());
+            }
+        }
+        via.truncate(crate::room::log::MAX_MEMBERS);
+        if via == r.stored.via {
             return;
         }
         r.stored.via = via;
