@@ -340,6 +340,25 @@ fn damage(w: &mut World, n: usize) {
         _ => r#"{"v":99}"#.to_string(),
     };
     w.note(|| format!("damage {} {key}", node_name(n)));
+    // A room whose record and log were both damaged here is forgotten by this page: see
+    // `Oracle::amnesia`.
+    if let Some(rest) = key.strip_prefix("peerchat/v1/room/")
+        && let Some((room, part)) = rest.split_once('/')
+        && let Some(room) = RoomId::parse(room)
+    {
+        let kind = if part == "info" {
+            1
+        } else if part == "meta" {
+            0
+        } else {
+            2
+        };
+        let seen = w.oracle.room_damage.entry((n, room.clone())).or_default();
+        *seen |= kind;
+        if *seen == 3 {
+            w.oracle.amnesia.insert((n, room));
+        }
+    }
     w.nodes[n].disk.data.insert(key, garbage);
     w.nodes[n].damaged_texts.extend(lost);
     w.oracle.damaged.insert(n);

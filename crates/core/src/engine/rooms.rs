@@ -561,16 +561,17 @@ impl Engine {
             .links
             .get(&link)
             .and_then(|l| l.rooms.get(room))
-            .and_then(|s| s.vector.get(&self.my_id))
-            .copied()
-            .unwrap_or(0);
+            .map(|s| s.vector.clone())
+            .unwrap_or_default();
         let me = self.my_id.clone();
         let now = self.now;
         let Some(r) = self.rooms.get_mut(room).filter(|r| r.stored.recovering) else {
             return;
         };
         r.recovering_since.get_or_insert(now);
-        if theirs > r.log.vector().get(&me).copied().unwrap_or(0) {
+        // It counts once I hold everything it holds: then my log also names every member
+        // it knows of, and those are asked too.
+        if ahead(&theirs, r.log.vector()) {
             return;
         }
         r.confirmed_by.insert(peer);
