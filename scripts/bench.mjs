@@ -377,6 +377,11 @@ async function benchPeerchat(browser, appUrl) {
       redials.push(dials.length - 1);
       log(`peerchat connect ${i + 1}/${CONNECTS}: ${fmt(connectMs)} ms${dials.length > 1 ? ` (${dials.length} dials)` : ""}`);
 
+      // Bob accepts Alice's message request (protocol 2: nothing is acknowledged before).
+      await b.page.getByRole("navigation", { name: "Message requests" }).getByRole("button", { name: /^Alice, request/ }).click();
+      await b.page.getByRole("button", { name: "Accept" }).click();
+      await b.page.getByRole("navigation", { name: "Contacts" }).getByRole("button", { name: /^Alice, online/ }).waitFor();
+
       const box = a.page.getByRole("textbox", { name: "Message" });
       const composed = new Set(ms.filter((m) => m.name.startsWith(`peerchat:compose:${b.id}:`)).map((m) => m.name));
       for (let k = 0; k < PER_CONNECT; k++) {
