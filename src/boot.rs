@@ -42,6 +42,8 @@ pub struct Boot {
     pub invite: Option<peerchat_core::identity::PeerId>,
     /// A room invitation from the link (`#room=...`).
     pub room_invite: Option<peerchat_core::room::invite::Invite>,
+    /// The person's preferences (defaults when absent or damaged).
+    pub prefs: peerchat_core::prefs::Prefs,
 }
 
 /// The page URL fragment that carries an invitation: `#invite=<peer id>`. A fragment is
@@ -146,9 +148,13 @@ pub fn boot() -> Boot {
         },
     };
 
+    let prefs = store::load::<peerchat_core::prefs::Prefs>("preferences");
+    notices.extend(prefs.notice);
+
     let mut room_invite = None;
     let invite = take_invite(&mut notices, &mut room_invite);
     Boot {
+        prefs: prefs.value.unwrap_or_else(peerchat_core::prefs::Prefs::new),
         ice,
         invite,
         room_invite,

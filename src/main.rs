@@ -4,6 +4,7 @@
 //! WebSocket and the tab lease, one session that applies their events to state, and Leptos
 //! components that render that state. All decisions live in `peerchat-core`.
 
+mod alerts;
 mod boot;
 mod chat;
 mod components;

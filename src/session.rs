@@ -12,7 +12,8 @@ use gloo_events::EventListener;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use peerchat_core::endpoint::Endpoint;
-use peerchat_core::engine::Input;
+use peerchat_core::engine::{Arrival, Input, Target};
+use peerchat_core::prefs::Prefs;
 use peerchat_core::ice::{self, IceServer};
 use peerchat_core::identity::{Identity, PeerId};
 use peerchat_core::name::DisplayName;
@@ -107,6 +108,8 @@ pub struct Session {
     pub tab: RwSignal<TabState>,
     /// The chat's signals.
     pub chat_view: ChatView,
+    /// The person's preferences (notifications, sound, theme, page address).
+    pub prefs: RwSignal<Prefs>,
     /// An invitation waiting for the name to be chosen.
     pending_invite: StoredValue<Option<PeerId>>,
     /// A room invitation waiting for the name to be chosen.
@@ -136,6 +139,7 @@ impl Session {
             notices: RwSignal::new(notices),
             tab: RwSignal::new(TabState::Active),
             chat_view: ChatView::new(),
+            prefs: RwSignal::new(boot.prefs),
             pending_invite: StoredValue::new(boot.invite),
             pending_room: StoredValue::new(boot.room_invite),
             runtime: StoredValue::new_local(Runtime {
@@ -179,6 +183,7 @@ impl Session {
                 }
             }),
             notify: Rc::new(move |text| session.notify(text)),
+            alert: Rc::new(move |arrival| session.alert(arrival)),
         };
         let name = self
             .profile
@@ -352,6 +357,37 @@ impl Session {
     /// Intent: hide a notice.
     pub fn dismiss(&self, id: u32) {
         self.notices.update(|n| n.retain(|notice| notice.id != id));
+    }
+
+    /// A message arrived where the person is not reading it.
+    fn alert(&self, arrival: Arrival) {
+        let Some(prefs) = self.prefs.try_get_untracked() else {
+            return;
+        };
+        let session = *self;
+        let target = arrival.target.clone();
+        crate::alerts::arrived(&prefs, &arrival, move || session.open_target(target));
+    }
+
+    /// Opens a conversation or a room (from a notification's click).
+    pub fn open_target(&self, target: Target) {
+        let Some(chat) = self.chat() else {
+            return;
+        };
+        match target {
+            Target::Peer(peer) => chat.open(Some(peer)),
+            Target::Room(room) => chat.open_room(Some(room)),
+        }
+    }
+
+    /// Intent: save changed preferences. Only what the person changed is saved (the rest
+    /// of the record as it is).
+    pub fn save_prefs(&self, change: impl FnOnce(&mut Prefs)) -> Result<(), String> {
+        let mut prefs = self.prefs.get_untracked();
+        change(&mut prefs);
+        store::save(&prefs).map_err(|e| e.describe().to_string())?;
+        self.prefs.set(prefs);
+        Ok(())
     }
 
     /// Shows a notice, once: the same text is not repeated while it is shown.

@@ -33,6 +33,8 @@ pub struct Ports {
     pub signal: Rc<dyn Fn(ClientMessage)>,
     /// Shows a notice to the person.
     pub notify: Rc<dyn Fn(String)>,
+    /// A message arrived where the person is not reading: notify, play the sound.
+    pub alert: Rc<dyn Fn(peerchat_core::engine::Arrival)>,
 }
 
 /// Handle to the driver. Cheap to clone.
@@ -139,6 +141,7 @@ fn snapshot() -> Snapshot {
                 peerchat_core::storage::PROFILE_KEY,
                 peerchat_core::storage::SETTINGS_KEY,
                 peerchat_core::storage::LEASE_KEY,
+                peerchat_core::prefs::PREFS_KEY,
             ]
             .contains(&key.as_str());
         if chat && let Ok(Some(value)) = storage.get_item(&key) {
@@ -189,6 +192,7 @@ fn carry_out(shared: &Rc<Shared>, effect: Effect) {
         Effect::Remove { key } => LocalStorage::delete(&key),
         Effect::View(change) => shared.view.apply(change),
         Effect::Notice(notice) => (shared.ports.notify)(notice.text()),
+        Effect::Alert(arrival) => (shared.ports.alert)(arrival),
         Effect::Refused(why) => shared.refused.borrow_mut().push(why),
         Effect::Mark(name) => {
             if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {

@@ -23,6 +23,27 @@ pub fn App() -> impl IntoView {
     let session = Session::new(boot());
     provide_context(session);
     let settings_open = RwSignal::new(false);
+    // The unread total in the tab title and the favicon badge.
+    let view = session.chat_view;
+    Effect::new(move |_| {
+        let unread: u64 = view
+            .contacts
+            .with(|c| c.iter().map(|c| u64::from(c.unread)).sum::<u64>())
+            + view
+                .rooms
+                .with(|r| r.iter().map(|r| u64::from(r.unread)).sum::<u64>());
+        crate::alerts::show_unread(unread);
+    });
+    // The chosen theme on the root element (the style sheet follows it).
+    Effect::new(move |_| {
+        let theme = session.prefs.with(|p| p.theme.attribute());
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            root.set_attribute("data-theme", theme).ok();
+        }
+    });
     let screen =
         Memo::new(
             move |_| match (session.tab.get(), session.profile.with(Option::is_some)) {

@@ -135,6 +135,33 @@ impl Counters {
         }
     }
 
+    /// Counts the peer's messages up to `floor` as held (the person deleted them here) and
+    /// keeps the clock at least `clock`, so deleted messages are not sent again and new
+    /// ones still sort after everything both sides saw. `theirs` are the peer's sequence
+    /// numbers still stored.
+    pub fn after_deletion(
+        &mut self,
+        floor: u64,
+        clock: u64,
+        theirs: impl IntoIterator<Item = u64>,
+    ) {
+        if floor == 0 && clock == 0 {
+            return;
+        }
+        let mut held: Vec<u64> = theirs.into_iter().filter(|s| *s > floor).collect();
+        held.sort_unstable();
+        held.dedup();
+        let mut have = floor.min(MAX_COUNTER);
+        for s in held {
+            if s != have + 1 {
+                break;
+            }
+            have = s;
+        }
+        self.have = self.have.max(have);
+        self.lc = self.lc.max(clock.min(MAX_COUNTER));
+    }
+
     /// Receives a (validated) message from `from`. `held_id` says which id the message
     /// numbered `wire.seq` has here, if it is held.
     pub fn receive(
@@ -216,6 +243,17 @@ mod tests {
             Identity::from_secret([1; 32]).peer_id().clone(),
             Identity::from_secret([2; 32]).peer_id().clone(),
         )
+    }
+
+    #[test]
+    fn deleted_messages_count_as_held() {
+        let (a, _) = ids();
+        let mut c = Counters::from_messages(&a, [], 0, 0);
+        c.after_deletion(5, 40, [6, 7, 9]);
+        assert_eq!((c.have, c.lc), (7, 40));
+        let mut d = Counters::from_messages(&a, [], 0, 0);
+        d.after_deletion(0, 0, [1]);
+        assert_eq!(d.have, 0, "no deletion: counters as derived");
     }
 
     #[test]

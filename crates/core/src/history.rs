@@ -49,6 +49,29 @@ pub struct ChatMeta {
     /// recent contacts first. Absent in records written before protocol 2.
     #[serde(default)]
     pub at: u64,
+    /// The latest message's first line, cut short ([`crate::engine::preview_text`]), for
+    /// the conversation list. Absent before the first message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview: Option<String>,
+    /// I wrote the latest message.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mine: bool,
+    /// Their messages up to this number were deleted here by the person ("Delete
+    /// messages"): counted as held, so the peer does not send them again.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub floor: u64,
+    /// The Lamport clock when messages were deleted: new messages go on after it, so both
+    /// sides keep one order.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub clock: u64,
+    /// The id of their message numbered `floor`, deleted here: `sync` still names it, so
+    /// a peer whose numbering restarted (it lost or removed this conversation) notices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor_id: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl ChatMeta {
@@ -60,6 +83,7 @@ impl ChatMeta {
             unread,
             last,
             at,
+            ..Default::default()
         }
     }
 }
@@ -68,7 +92,7 @@ impl Versioned for ChatMeta {
     const VERSION: u64 = 1;
 }
 
-pub use crate::segments::{Damaged, SEGMENT_LEN};
+pub use crate::segments::{Damaged, SEGMENT_LEN, empty_segment_text};
 
 /// A conversation's stored messages, in arrival order, with the segment layout.
 #[derive(Debug, Clone, PartialEq)]
@@ -177,6 +201,45 @@ impl History {
         Some(m)
     }
 
+    /// Deletes every message but those `keep` accepts, and returns the writes that store
+    /// the rest from segment 0 on, then the keys of the segments left over, to remove.
+    /// Writes come first: a page that closes halfway shows some deleted messages again,
+    /// never loses a kept one.
+    pub fn clear(
+        &mut self,
+        keep: impl Fn(&Message) -> bool,
+    ) -> (Vec<(String, String)>, Vec<String>) {
+        let old_last = self.log.last_segment();
+        let kept: Vec<Message> = self.messages.drain(..).filter(|m| keep(m)).collect();
+        let prefix = self.log.key(0);
+        let prefix = prefix.strip_suffix("/0").unwrap_or(&prefix).to_string();
+        let me = self.me.clone();
+        *self = History {
+            log: SegmentLog::new(prefix),
+            ..History::new(&me, &me)
+        };
+        let mut writes = Vec::new();
+        for m in kept {
+            let (key, text) = self.append(m);
+            match writes.last_mut() {
+                Some((k, t)) if *k == key => *t = text,
+                _ => writes.push((key, text)),
+            }
+        }
+        if writes.is_empty() {
+            writes.push((self.log.key(0), empty_segment_text()));
+        }
+        let removes = (writes.len()..=old_last).map(|n| self.log.key(n)).collect();
+        (writes, removes)
+    }
+
+    /// The keys of every segment written so far (to remove the conversation).
+    pub fn segment_keys(&self) -> Vec<String> {
+        (0..=self.log.last_segment())
+            .map(|n| self.log.key(n))
+            .collect()
+    }
+
     /// Gives my messages new sequence numbers (`renumber` maps old to new) and returns the
     /// writes that store the change: one per segment touched. Used after local loss, when
     /// the peer holds more of my messages than this browser remembers writing.
@@ -249,6 +312,43 @@ impl Versioned for Contacts {
 
 impl Record for Contacts {
     const KEY: &'static str = CONTACTS_KEY;
+}
+
+/// The key of the record of what was open last.
+pub const OPEN_KEY: &str = "peerchat/v1/open";
+
+/// What was open when the page last showed a conversation, to open it again after a
+/// reload: a contact's conversation, a room, or nothing.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LastOpen {
+    #[serde(default, skip_serializing)]
+    v: u64,
+    /// The contact whose conversation was open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer: Option<PeerId>,
+    /// The room that was open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<crate::room::RoomId>,
+}
+
+impl LastOpen {
+    /// A record naming `peer` or `room` (or neither).
+    pub fn new(peer: Option<PeerId>, room: Option<crate::room::RoomId>) -> Self {
+        LastOpen {
+            v: Self::VERSION,
+            peer,
+            room,
+        }
+    }
+}
+
+impl Versioned for LastOpen {
+    const VERSION: u64 = 1;
+}
+
+impl Record for LastOpen {
+    const KEY: &'static str = OPEN_KEY;
 }
 
 /// Most ids on the block list.

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod alert;
 pub mod backoff;
 pub mod binding;
 pub mod conversation;
@@ -21,6 +22,7 @@ pub mod identity;
 pub mod lease;
 pub mod limits;
 pub mod name;
+pub mod prefs;
 pub mod primitives;
 pub mod room;
 pub mod segments;

@@ -74,6 +74,17 @@ pub fn conversations(w: &World, node: usize) -> BTreeMap<PeerId, Vec<Message>> {
     out
 }
 
+/// Up to which number the person at `node` deleted `peer`'s messages (0: none).
+fn deleted_floor(w: &World, node: usize, peer: &PeerId) -> u64 {
+    let key = peerchat_core::history::meta_key(peer);
+    w.nodes[node]
+        .disk
+        .data
+        .get(&key)
+        .and_then(|v| storage::decode::<peerchat_core::history::ChatMeta>(v).ok())
+        .map_or(0, |m| m.floor)
+}
+
 /// A node's stored room logs, by room.
 pub fn room_logs(w: &World, node: usize) -> BTreeMap<RoomId, Vec<RoomMessage>> {
     let mut out: BTreeMap<RoomId, Vec<RoomMessage>> = BTreeMap::new();
@@ -151,6 +162,8 @@ pub fn on_frame_sent(
                 return;
             }
             let peer_id = w.nodes[peer].id.clone();
+            // Messages the person deleted here count as held (the meta record's floor).
+            let floor = deleted_floor(w, node, &peer_id);
             let stored: BTreeSet<u64> = conversations(w, node)
                 .remove(&peer_id)
                 .unwrap_or_default()
@@ -158,7 +171,7 @@ pub fn on_frame_sent(
                 .filter(|m| m.author == peer_id)
                 .map(|m| m.seq)
                 .collect();
-            if let Some(missing) = (1..=n).find(|s| !stored.contains(s)) {
+            if let Some(missing) = (floor + 1..=n).find(|s| !stored.contains(s)) {
                 let line = format!(
                     "{} acknowledged {} of {}'s messages without storing number {missing}",
                     node_name(node),
@@ -258,6 +271,27 @@ pub fn quiet(w: &World) -> Vec<String> {
         }
     }
 
+    // What the person deleted stays deleted.
+    for &n in &people {
+        for (peer, log) in &convs[&n] {
+            let Some(deleted) = w
+                .node_of(peer)
+                .and_then(|p| w.nodes[n].deleted_texts.get(&p))
+            else {
+                continue;
+            };
+            for m in log {
+                if deleted.contains(&m.text) {
+                    out.push(format!(
+                        "{}: deleted message {:?} came back (with {peer})",
+                        node_name(n),
+                        m.text
+                    ));
+                }
+            }
+        }
+    }
+
     // Mutual contacts: connected, and each one's messages at the other.
     for &a in &people {
         for &b in &people {
@@ -285,7 +319,12 @@ pub fn quiet(w: &World) -> Vec<String> {
                 for m in msgs {
                     let author_copy_lost =
                         m.author != w.nodes[from].id && w.nodes[to].damaged_texts.contains(&m.text);
-                    if !theirs.contains(m.text.as_str()) && !author_copy_lost {
+                    let chosen = w.nodes[to]
+                        .deleted_texts
+                        .values()
+                        .any(|d| d.contains(&m.text))
+                        || w.nodes[to].removed_texts.contains(&m.text);
+                    if !theirs.contains(m.text.as_str()) && !author_copy_lost && !chosen {
                         out.push(format!(
                             "{:?} stored at {} is missing at {}",
                             m.text,

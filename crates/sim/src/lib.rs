@@ -61,6 +61,12 @@ pub struct Node {
     pub crash_after_writes: Option<u32>,
     /// Texts of messages stored here that were lost to injected damage.
     pub damaged_texts: BTreeSet<String>,
+    /// Texts the person deleted here ("Delete messages"), by peer node: they must never
+    /// come back (unless the contact is removed and added again).
+    pub deleted_texts: BTreeMap<usize, BTreeSet<String>>,
+    /// Texts of conversations the person removed here with the contact (they may come
+    /// back from the peer if the contact is added again).
+    pub removed_texts: BTreeSet<String>,
     /// Failed writes, by 10 s window.
     pub failed_writes: BTreeMap<u64, u32>,
     /// How far this browser's clock is off (ms).
@@ -197,6 +203,8 @@ impl World {
             stranger,
             crash_after_writes: None,
             damaged_texts: BTreeSet::new(),
+            deleted_texts: BTreeMap::new(),
+            removed_texts: BTreeSet::new(),
             failed_writes: BTreeMap::new(),
             skew: 0,
         });
@@ -314,11 +322,14 @@ impl World {
         let Some(engine) = self.nodes[node].engine.as_ref() else {
             return;
         };
-        for problem in engine.audit() {
+        let problems = engine.audit();
+        let timeout = engine.poll_timeout();
+        for problem in problems {
             let line = format!("{}: {problem}", node_name(node));
+            self.note(|| format!("VIOLATION {line}"));
             self.violations.push(line);
         }
-        if let Some(deadline) = engine.poll_timeout() {
+        if let Some(deadline) = timeout {
             let n = &mut self.nodes[node];
             if n.timer.is_none_or(|t| deadline < t) {
                 n.timer = Some(deadline);
@@ -388,13 +399,38 @@ impl World {
                 self.nodes[node].screen.apply(change);
             }
             Effect::Notice(notice) => self.nodes[node].screen.notices.push(notice),
+            Effect::Alert(arrival) => {
+                // Only contacts' and rooms' messages may alert: a stranger's never does.
+                if let peerchat_core::engine::Target::Peer(p) = &arrival.target {
+                    let screen = &self.nodes[node].screen;
+                    if !screen.contacts.iter().any(|c| c.id == *p) {
+                        let line = format!("{}: an alert from non-contact {p}", node_name(node));
+                        self.violations.push(line);
+                    }
+                }
+                let alerts = &mut self.nodes[node].screen.alerts;
+                alerts.push(arrival);
+                if alerts.len() > 8 {
+                    alerts.remove(0);
+                }
+            }
             Effect::Refused(why) => self.nodes[node].screen.refused = Some(why),
-            Effect::Mark(_) => {}
+            Effect::Mark(mark) => self.note(|| format!("{} mark {mark}", node_name(node))),
             Effect::Log(line) => self.note(|| format!("{} log: {line}", node_name(node))),
         }
     }
 
     fn link_command(&mut self, node: usize, link: LinkId, command: LinkCommand) {
+        match &command {
+            LinkCommand::Dial { label } => {
+                self.note(|| format!("{} dials on link {link} ({label})", node_name(node)))
+            }
+            LinkCommand::Answer { .. } => {
+                self.note(|| format!("{} answers on link {link}", node_name(node)))
+            }
+            LinkCommand::Close => self.note(|| format!("{} closes link {link}", node_name(node))),
+            _ => {}
+        }
         match command {
             LinkCommand::Dial { label } => net::dial(self, node, link, label),
             LinkCommand::Answer { offer } => net::answer(self, node, link, &offer),

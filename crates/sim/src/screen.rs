@@ -3,7 +3,7 @@
 
 use peerchat_core::conversation::Message;
 use peerchat_core::engine::{
-    ContactView, Delivery, MemberView, Notice, RequestView, RoomView, ViewChange,
+    Arrival, ContactView, Delivery, MemberView, Notice, RequestView, RoomView, ViewChange,
 };
 use peerchat_core::identity::PeerId;
 use peerchat_core::room::RoomId;
@@ -37,6 +37,8 @@ pub struct Screen {
     pub receipts: Vec<Vector>,
     /// Notices shown.
     pub notices: Vec<Notice>,
+    /// Alerts (notifications the page may show), oldest first; only the latest few kept.
+    pub alerts: Vec<Arrival>,
     /// What the last intent was refused for.
     pub refused: Option<String>,
 }

@@ -4,9 +4,11 @@
 use crate::checks;
 use crate::{EPOCH, Event, World, net, node_name};
 use peerchat_core::engine::{Input, Intent};
+use peerchat_core::identity::PeerId;
 use peerchat_core::room::RoomId;
 use peerchat_core::room::invite::Invite;
 use serde_json::json;
+use std::collections::BTreeSet;
 
 /// One thing that happens.
 #[derive(Debug, Clone)]
@@ -70,6 +72,20 @@ pub enum Action {
         node: usize,
         /// Which room (index in the oracle).
         room: usize,
+    },
+    /// Delete the messages of the conversation with a contact.
+    DeleteMessages {
+        /// Who.
+        node: usize,
+        /// With whom.
+        peer: usize,
+    },
+    /// Remove a contact and its conversation.
+    RemoveContact {
+        /// Who.
+        node: usize,
+        /// Whom.
+        peer: usize,
     },
     /// The signaling server goes down, or comes back.
     Server(bool),
@@ -237,6 +253,50 @@ pub fn perform(w: &mut World, action: Action) {
             };
             w.intent(node, Intent::LeaveRoom(id));
         }
+        Action::DeleteMessages { node, peer } | Action::RemoveContact { node, peer } => {
+            let id = w.nodes[peer].id.clone();
+            if node == peer || w.nodes[node].screen.contact_online(&id).is_none() {
+                return;
+            }
+            let before: BTreeSet<String> = checks::conversations(w, node)
+                .remove(&id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| m.text)
+                .collect();
+            let remove = matches!(action, Action::RemoveContact { .. });
+            let intent = if remove {
+                w.oracle.added.remove(&(node, peer));
+                Intent::RemoveContact(id.clone())
+            } else {
+                Intent::DeleteMessages(id.clone())
+            };
+            w.intent(node, intent);
+            let after: BTreeSet<String> = checks::conversations(w, node)
+                .remove(&id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| m.text)
+                .collect();
+            let gone: Vec<String> = before.difference(&after).cloned().collect();
+            if remove {
+                let deleted = w.nodes[node]
+                    .deleted_texts
+                    .remove(&peer)
+                    .unwrap_or_default();
+                w.nodes[node].removed_texts.extend(deleted);
+                w.nodes[node].removed_texts.extend(gone.iter().cloned());
+            } else {
+                w.nodes[node]
+                    .deleted_texts
+                    .entry(peer)
+                    .or_default()
+                    .extend(gone.iter().cloned());
+            }
+            // Gone from here by the person's choice: not "lost", and numbers start over.
+            w.nodes[node].damaged_texts.extend(gone);
+            w.oracle.damaged.insert(node);
+        }
         Action::Server(up) => {
             w.net.server_down = !up;
             for n in 0..w.nodes.len() {
@@ -358,6 +418,14 @@ fn damage(w: &mut World, n: usize) {
         if *seen == 3 {
             w.oracle.amnesia.insert((n, room));
         }
+    }
+    // A damaged meta record forgets which messages the person deleted: the peer may send
+    // them again (an accepted limit, PROTOCOL "Deleting messages").
+    if let Some(rest) = key.strip_prefix("peerchat/v1/chat/")
+        && let Some((peer, "meta")) = rest.split_once('/')
+        && let Some(p) = PeerId::parse(peer).ok().and_then(|id| w.node_of(&id))
+    {
+        w.nodes[n].deleted_texts.remove(&p);
     }
     w.nodes[n].disk.data.insert(key, garbage);
     w.nodes[n].damaged_texts.extend(lost);
@@ -634,6 +702,8 @@ pub fn random(w: &mut World, shape: Shape) {
                 node: a,
                 room: w.range(0, rooms - 1) as usize,
             },
+            97 => Action::DeleteMessages { node: a, peer: b },
+            98 if w.chance(0.5) => Action::RemoveContact { node: a, peer: b },
             _ => Action::AddContact { node: a, peer: b },
         };
         w.at(at, Event::Action(action));

@@ -618,3 +618,119 @@ fn a_blocked_peer_is_refused() {
     assert!(w.nodes[0].screen.requests.is_empty());
     assert!(w.nodes[0].links.is_empty(), "a link with the blocked peer");
 }
+
+/// Deleting a conversation's messages (issue 8): they stay deleted through reconnects and
+/// reloads, the peer is not asked for them again, new messages go on in one order, and my
+/// messages still on their way are kept until delivered.
+#[test]
+fn deleted_messages_stay_deleted_and_the_conversation_goes_on() {
+    let mut w = world(81, 2);
+    befriend(&mut w, 0, 1);
+    say(&mut w, 1, 0, 3);
+    say(&mut w, 0, 1, 2);
+    w.run_for(1_000);
+    // A third of A's goes while B is away: it must survive the deletion.
+    perform(&mut w, Action::Network(1, false));
+    w.run_for(500);
+    say(&mut w, 0, 1, 1);
+    let waiting = stored_texts(&w, 0, 1).last().cloned().unwrap();
+    let b = w.nodes[1].id.clone();
+    let gone = stored_texts(&w, 0, 1);
+    w.intent(0, Intent::DeleteMessages(b.clone()));
+    assert_eq!(stored_texts(&w, 0, 1), vec![waiting.clone()]);
+    let gone: Vec<String> = gone.into_iter().filter(|t| *t != waiting).collect();
+    w.nodes[0]
+        .deleted_texts
+        .entry(1)
+        .or_default()
+        .extend(gone.iter().cloned());
+    w.nodes[0].damaged_texts.extend(gone);
+    w.oracle.damaged.insert(0);
+    perform(&mut w, Action::Network(1, true));
+    w.run_for(15_000);
+    perform(&mut w, Action::Reload(0));
+    w.run_for(5_000);
+    say(&mut w, 1, 0, 1);
+    w.run_for(2_000);
+    let at_a = stored_texts(&w, 0, 1);
+    assert_eq!(
+        at_a.len(),
+        2,
+        "only the waiting one and the new one: {at_a:?}"
+    );
+    assert_eq!(at_a[0], waiting);
+    assert!(
+        stored_texts(&w, 1, 0).contains(&waiting),
+        "delivered after the deletion"
+    );
+    assert_clean(w);
+}
+
+/// Removing a contact forgets the conversation; added again, both sides go on without
+/// a lost or doubled message, though the remover's numbering starts over.
+#[test]
+fn a_removed_contact_added_again_starts_over_without_loss() {
+    let mut w = world(82, 2);
+    befriend(&mut w, 0, 1);
+    say(&mut w, 0, 1, 3);
+    say(&mut w, 1, 0, 2);
+    w.run_for(1_000);
+    let b = w.nodes[1].id.clone();
+    let gone = stored_texts(&w, 0, 1);
+    w.intent(0, Intent::RemoveContact(b.clone()));
+    assert!(stored_texts(&w, 0, 1).is_empty());
+    assert!(w.nodes[0].screen.contacts.iter().all(|c| c.id != b));
+    w.nodes[0].removed_texts.extend(gone.iter().cloned());
+    w.nodes[0].damaged_texts.extend(gone);
+    w.oracle.damaged.insert(0);
+    w.oracle.added.remove(&(0, 1));
+    w.run_for(5_000);
+    // B writes to A: A is not dialed back by B's page on its own, and B's message waits.
+    say(&mut w, 1, 0, 1);
+    w.run_for(5_000);
+    befriend(&mut w, 0, 1);
+    say(&mut w, 0, 1, 2);
+    w.run_for(10_000);
+    let at_b: Vec<String> = stored_texts(&w, 1, 0)
+        .into_iter()
+        .filter(|t| t.starts_with("n0"))
+        .collect();
+    assert_eq!(at_b.len(), 5, "B keeps the 3 old and the 2 new: {at_b:?}");
+    assert_clean(w);
+}
+
+/// Previews, alerts and the last open conversation (issue 8): a message to a conversation
+/// not open raises an alert and shows in the list's preview; the open one is reopened
+/// after a reload.
+#[test]
+fn previews_alerts_and_the_last_open_conversation() {
+    let mut w = world(83, 3);
+    befriend(&mut w, 0, 1);
+    befriend(&mut w, 0, 2);
+    let (b, c) = (w.nodes[1].id.clone(), w.nodes[2].id.clone());
+    w.intent(0, Intent::Open(Some(c.clone())));
+    let alerts_before = w.nodes[0].screen.alerts.len();
+    say(&mut w, 1, 0, 1);
+    w.run_for(1_000);
+    let alert = w.nodes[0].screen.alerts.last().cloned().expect("an alert");
+    assert!(w.nodes[0].screen.alerts.len() > alerts_before);
+    assert_eq!(alert.text, stored_texts(&w, 0, 1)[0]);
+    let row = w.nodes[0]
+        .screen
+        .contacts
+        .iter()
+        .find(|r| r.id == b)
+        .unwrap();
+    let preview = row.last.clone().expect("a preview");
+    assert_eq!(preview.text, alert.text);
+    assert!(!preview.mine);
+    // The open conversation's messages raise none.
+    let n = w.nodes[0].screen.alerts.len();
+    say(&mut w, 2, 0, 1);
+    w.run_for(1_000);
+    assert_eq!(w.nodes[0].screen.alerts.len(), n);
+    perform(&mut w, Action::Reload(0));
+    w.run_for(2_000);
+    assert_eq!(w.nodes[0].screen.open, Some(c));
+    assert_clean(w);
+}

@@ -15,7 +15,7 @@
 
 use super::direct::Conversation;
 use super::store::{AfterWrite, Resave};
-use super::view::{ContactView, RequestView};
+use super::view::{ContactView, Preview, RequestView};
 use super::{Engine, Notice, Open};
 use crate::conversation::Message;
 use crate::history::{
@@ -163,7 +163,7 @@ impl Engine {
             return;
         };
         let m = &person.meta;
-        let text = storage::encode(&ChatMeta::new(m.acked, m.unread, m.last, m.at));
+        let text = storage::encode(m);
         self.write(meta_key(peer), text, AfterWrite::Nothing);
     }
 
@@ -287,6 +287,37 @@ impl Engine {
         }
     }
 
+    /// Intent: remove a contact and its conversation from this browser. Its link closes
+    /// (unless a room needs it), and for the rest of this session it gets silence, as a
+    /// declined request does; after a reload, a message from it is a request again. It
+    /// keeps its own copy of the conversation.
+    pub(super) fn remove_contact(&mut self, peer: &PeerId) {
+        if !self.people.is_contact(peer) {
+            return;
+        }
+        let mut keys = self
+            .conversation(peer)
+            .map(|c| c.history.segment_keys())
+            .unwrap_or_default();
+        keys.push(meta_key(peer));
+        self.people.contacts.remove(peer);
+        self.conversations.remove(peer);
+        self.people.backoff.remove(peer);
+        self.save_contacts();
+        for key in keys {
+            self.effects.push_back(super::Effect::Remove { key });
+        }
+        if !self.is_room_peer(peer) {
+            self.people.declined.insert(peer.clone());
+            self.close_peer(peer, "contact removed");
+        }
+        self.dirty.contacts = true;
+        if self.open == Open::Peer(peer.clone()) {
+            self.open_peer(None);
+        }
+        self.plan();
+    }
+
     /// Intent: block a peer: its offers are refused, quietly, from now on. A blocked
     /// contact leaves the list; its stored conversation stays.
     pub(super) fn block(&mut self, peer: &PeerId) {
@@ -369,7 +400,11 @@ impl Engine {
     /// Whether an offer from `peer` may be answered now (closing an idle link for it if
     /// needed). Blocked and declined peers, and strangers beyond the limits, get silence.
     pub(super) fn admit_offer(&mut self, peer: &PeerId) -> bool {
-        if self.people.blocked.contains(peer) || self.people.declined.contains(peer) {
+        // A declined peer (or a removed contact) that is in one of my rooms is heard for
+        // the room's sake.
+        if self.people.blocked.contains(peer)
+            || (self.people.declined.contains(peer) && !self.is_room_peer(peer))
+        {
             return false;
         }
         let known = self.people.is_contact(peer) || self.is_room_peer(peer);
@@ -425,13 +460,17 @@ impl Engine {
             .filter(|(_, l)| !wanted.contains(&l.peer) && !self.is_open_peer(&l.peer))
             .min_by_key(|(id, l)| (l.last_active, **id))
             .map(|(id, _)| *id);
-        match victim {
-            Some(link) => {
-                self.close_link(link, "idle, for a link needed now");
-                true
-            }
-            None => false,
+        let Some(link) = victim else {
+            return false;
+        };
+        // Not `close_link`: it plans again, and a plan nested in the one that evicts
+        // would dial the same peer a second time.
+        if let Some(l) = self.drop_link(link, "idle, for a link needed now")
+            && !self.links.values().any(|x| x.peer == l.peer)
+        {
+            self.back_off(&l.peer);
         }
+        true
     }
 
     fn is_open_peer(&self, peer: &PeerId) -> bool {
@@ -547,6 +586,12 @@ impl Engine {
                 name: p.contact.name.as_ref().map(ToString::to_string),
                 online: self.verified_link(&p.contact.id).is_some(),
                 unread: p.meta.unread,
+                last: p.meta.preview.as_ref().map(|text| Preview {
+                    text: text.clone(),
+                    at: p.meta.at,
+                    mine: p.meta.mine,
+                    author: None,
+                }),
             })
             .collect()
     }

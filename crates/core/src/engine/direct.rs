@@ -9,19 +9,49 @@
 //! sent again; the peer recognises any it already has by id.
 
 use super::store::{AfterWrite, Resave};
-use super::view::{Delivery, ViewChange};
+use super::view::{Arrival, Delivery, Target, ViewChange, preview_text};
 use super::{Effect, Engine, LinkId, Open};
 use crate::conversation::{Counters, Message, Received, send_range};
 use crate::frame::{Frame, WireMessage};
-use crate::history::{History, prefix};
+use crate::history::{History, meta_key, prefix};
 use crate::identity::PeerId;
 use crate::primitives::MAX_COUNTER;
+use crate::storage;
 use std::collections::BTreeMap;
 
 /// A conversation loaded from storage.
 pub(super) struct Conversation {
     pub history: History,
     pub counters: Counters,
+    /// Their message numbered `floor` was deleted here and had this id (see
+    /// [`crate::history::ChatMeta::floor_id`]).
+    pub floor: (u64, Option<String>),
+}
+
+impl Conversation {
+    /// The id of their message numbered `seq`, if held (or deleted here as the floor).
+    fn their_id(&self, peer: &PeerId, seq: u64) -> Option<String> {
+        their_id(&self.history, &self.floor, peer, seq)
+    }
+}
+
+fn their_id(
+    history: &History,
+    floor: &(u64, Option<String>),
+    peer: &PeerId,
+    seq: u64,
+) -> Option<String> {
+    history
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.author == *peer && m.seq == seq)
+        .map(|m| m.id.clone())
+        .or_else(|| {
+            (seq > 0 && seq == floor.0)
+                .then(|| floor.1.clone())
+                .flatten()
+        })
 }
 
 impl Engine {
@@ -54,9 +84,22 @@ impl Engine {
             .contact(peer)
             .map(|p| p.meta.clone())
             .unwrap_or_default();
-        let counters =
+        let mut counters =
             Counters::from_messages(&self.my_id, &history.messages, meta.acked, meta.last);
-        Conversation { history, counters }
+        counters.after_deletion(
+            meta.floor,
+            meta.clock,
+            history
+                .messages
+                .iter()
+                .filter(|m| m.author == *peer)
+                .map(|m| m.seq),
+        );
+        Conversation {
+            history,
+            counters,
+            floor: (meta.floor, meta.floor_id),
+        }
     }
 
     /// Intent: send `text` to contact `peer`.
@@ -88,10 +131,18 @@ impl Engine {
     /// My message is stored: send it (before showing it), then show it.
     pub(super) fn composed_stored(&mut self, peer: &PeerId, seq: u64) {
         let now = self.now;
+        let preview = self
+            .conversations
+            .get(peer)
+            .and_then(|c| c.history.my_message(seq))
+            .map(|m| preview_text(&m.text));
         if let Some(person) = self.people.contact_mut(peer) {
             person.meta.last = person.meta.last.max(seq);
             person.meta.at = now;
+            person.meta.preview = preview;
+            person.meta.mine = true;
         }
+        self.dirty.contacts = true;
         self.save_meta(peer);
         self.mark(format!("peerchat:compose:{peer}:{seq}"));
         self.pump(peer);
@@ -177,15 +228,8 @@ impl Engine {
         let Some(conv) = self.conversation(peer) else {
             return;
         };
-        let history = &conv.history;
-        let held_id = |seq: u64| {
-            history
-                .messages
-                .iter()
-                .rev()
-                .find(|m| m.author == *peer && m.seq == seq)
-                .map(|m| m.id.clone())
-        };
+        let (history, floor) = (&conv.history, &conv.floor);
+        let held_id = |seq: u64| their_id(history, floor, peer, seq);
         let reply = match conv.counters.receive(peer, wire, held_id) {
             // A new number reusing a stored id: the number is taken (so the sender can go
             // on), the message is not stored twice.
@@ -236,16 +280,6 @@ impl Engine {
         }
         let reading = self.reading(&Open::Peer(peer.clone()));
         let now = self.now;
-        if let Some(person) = self.people.contact_mut(peer) {
-            person.meta.at = now;
-            if !reading {
-                person.meta.unread = person.meta.unread.saturating_add(1);
-            }
-        }
-        self.save_meta(peer);
-        if !reading {
-            self.dirty.contacts = true;
-        }
         let message = self.conversations.get(peer).and_then(|c| {
             c.history
                 .messages
@@ -254,6 +288,25 @@ impl Engine {
                 .find(|m| m.author == *peer && m.seq == seq)
                 .cloned()
         });
+        if let Some(person) = self.people.contact_mut(peer) {
+            person.meta.at = now;
+            person.meta.preview = message.as_ref().map(|m| preview_text(&m.text));
+            person.meta.mine = false;
+            if !reading {
+                person.meta.unread = person.meta.unread.saturating_add(1);
+            }
+        }
+        self.save_meta(peer);
+        self.dirty.contacts = true;
+        if !reading && let Some(m) = &message {
+            let from = self.people.label(peer);
+            self.effects.push_back(Effect::Alert(Arrival {
+                target: Target::Peer(peer.clone()),
+                from,
+                room: None,
+                text: m.text.clone(),
+            }));
+        }
         if let Some(message) = message
             && self.open == Open::Peer(peer.clone())
         {
@@ -519,6 +572,66 @@ impl Engine {
         }
     }
 
+    /// Intent: delete the messages of the conversation with `peer` from this browser. My
+    /// messages still on their way are kept (the peer would wait for them forever); the
+    /// meta record remembers what was deleted, so the peer is not asked to send it again
+    /// and new messages keep one order on both sides. The meta record is stored first and
+    /// the messages go only once it is ([`Self::deletion_recorded`]): a deletion that
+    /// stops halfway shows deleted messages again, never acknowledges what is not held.
+    pub(super) fn delete_messages(&mut self, peer: &PeerId) {
+        let Some(conv) = self.conversation(peer) else {
+            return;
+        };
+        let (have, lc) = (conv.counters.have, conv.counters.lc);
+        let floor_id = conv.their_id(peer, have);
+        let Some(person) = self.people.contact_mut(peer) else {
+            return;
+        };
+        // Counting up to `have` as held changes nothing while the messages are still
+        // here, so the record can be saved before they go.
+        let mut meta = person.meta.clone();
+        meta.floor = have;
+        meta.floor_id = floor_id;
+        meta.clock = lc;
+        meta.preview = None;
+        meta.mine = false;
+        meta.unread = 0;
+        person.meta = meta.clone();
+        self.write(
+            meta_key(peer),
+            storage::encode(&meta),
+            AfterWrite::Deleting(peer.clone()),
+        );
+    }
+
+    /// The record of a deletion is stored: delete the messages (and their segments).
+    pub(super) fn deletion_recorded(&mut self, peer: &PeerId) {
+        let me = self.my_id.clone();
+        let Some((floor, floor_id)) = self
+            .people
+            .contact(peer)
+            .map(|p| (p.meta.floor, p.meta.floor_id.clone()))
+        else {
+            return;
+        };
+        let Some(conv) = self.conversation(peer) else {
+            return;
+        };
+        let acked = conv.counters.acked;
+        conv.floor = (floor, floor_id);
+        let (writes, removes) = conv.history.clear(|m| m.author == me && m.seq > acked);
+        for (key, value) in writes {
+            self.write(key, value, AfterWrite::Record("conversation"));
+        }
+        for key in removes {
+            self.effects.push_back(Effect::Remove { key });
+        }
+        self.dirty.contacts = true;
+        if self.open == Open::Peer(peer.clone()) {
+            self.open_peer(Some(peer.clone()));
+        }
+    }
+
     /// Where my messages to `peer` are.
     pub(super) fn delivery(&self, peer: &PeerId) -> Delivery {
         let acked = self.conversations.get(peer).map_or(0, |c| c.counters.acked);
@@ -533,17 +646,10 @@ impl Engine {
 /// `sync` for the conversation with `peer`: what I hold of theirs, and the id of the last.
 fn sync_frame(peer: &PeerId, conv: &Conversation) -> Frame {
     let have = conv.counters.have;
-    let last = (have > 0)
-        .then(|| {
-            conv.history
-                .messages
-                .iter()
-                .rev()
-                .find(|m| m.author == *peer && m.seq == have)
-                .map(|m| m.id.clone())
-        })
-        .flatten();
-    Frame::Sync { have, last }
+    Frame::Sync {
+        have,
+        last: conv.their_id(peer, have),
+    }
 }
 
 /// A received message with its author.

@@ -37,6 +37,9 @@ pub enum Effect {
     View(ViewChange),
     /// Tell the person something, until they dismiss it.
     Notice(Notice),
+    /// A message arrived where the person is not reading: the edge may notify (see
+    /// [`crate::attention`]).
+    Alert(super::view::Arrival),
     /// The intent being handled could not be carried out: say why where the person acted
     /// (the composer keeps its text, a form shows the error).
     Refused(String),
@@ -104,6 +107,12 @@ pub enum Notice {
         /// Why it was refused.
         reason: String,
     },
+    /// Messages could not be deleted: the record of what was deleted could not be saved,
+    /// so nothing was deleted.
+    NotDeleted {
+        /// The conversation: "Bob (pc-…)", or the id.
+        who: String,
+    },
     /// A contact presented another key than the one pinned at the first connection.
     KeyChanged {
         /// The contact: "Bob (pc-…)", or its id.
@@ -145,6 +154,9 @@ impl Notice {
             Notice::StorageBack => "There is room in storage again: messages are being received again.".into(),
             Notice::NotSaved { what } => format!(
                 "Your {what} could not be saved (storage full or disabled); it is kept until this page closes."
+            ),
+            Notice::NotDeleted { who } => format!(
+                "Your messages with {who} were not deleted: storage refused the change (full or disabled). Nothing was lost; try again."
             ),
             Notice::Impersonation { who, reason } => format!(
                 "Warning: a connection claiming to be your contact {who} was refused because {reason}. Someone may be trying to impersonate them. Nothing was sent on it: not your name, not your messages."

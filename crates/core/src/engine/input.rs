@@ -115,4 +115,9 @@ pub enum Intent {
     },
     /// Leave a room (its history is kept; members are told).
     LeaveRoom(RoomId),
+    /// Remove a contact and its conversation from this browser.
+    RemoveContact(PeerId),
+    /// Delete the messages of the conversation with a contact from this browser (the
+    /// contact stays).
+    DeleteMessages(PeerId),
 }

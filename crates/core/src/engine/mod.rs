@@ -29,7 +29,10 @@ mod view;
 pub use effect::{Effect, LinkCommand, Notice};
 pub use input::{Input, Intent, LinkEvent, LinkId, StoreError};
 pub use store::Snapshot;
-pub use view::{ContactView, Delivery, MemberView, RequestView, RoomView, ViewChange};
+pub use view::{
+    Arrival, ContactView, Delivery, MemberView, PREVIEW_CHARS, Preview, RequestView, RoomView,
+    Target, ViewChange, preview_text,
+};
 
 use crate::frame::Frame;
 use crate::identity::{Identity, PeerId};
@@ -87,6 +90,8 @@ pub struct Engine {
     dirty: Dirty,
     /// Inputs held back while a write's result is awaited.
     deferred: VecDeque<Input>,
+    /// What the stored record of the open conversation says.
+    remembered: Option<crate::history::LastOpen>,
 }
 
 impl Engine {
@@ -122,8 +127,10 @@ impl Engine {
             open: Open::Nothing,
             dirty: Dirty::default(),
             deferred: VecDeque::new(),
+            remembered: None,
         };
         engine.load();
+        engine.reopen();
         engine.dirty.contacts = true;
         engine.dirty.requests = true;
         engine.dirty.rooms = true;
@@ -285,7 +292,10 @@ impl Engine {
             Intent::OpenRoom(room) => self.open_room(room),
             Intent::RoomSend { room, text } => self.room_compose_text(&room, text),
             Intent::LeaveRoom(room) => self.leave_room(&room),
+            Intent::RemoveContact(peer) => self.remove_contact(&peer),
+            Intent::DeleteMessages(peer) => self.delete_messages(&peer),
         }
+        self.remember_open();
     }
 
     fn on_tick(&mut self) {
@@ -420,6 +430,26 @@ impl Engine {
             self.effects
                 .push_back(Effect::View(ViewChange::Delivery(delivery)));
         }
+    }
+
+    /// Saves what is open (a contact's conversation or a room; a message request is not
+    /// kept) when it changed, so a reload opens it again.
+    fn remember_open(&mut self) {
+        let (peer, room) = match &self.open {
+            Open::Peer(p) if self.people.is_contact(p) => (Some(p.clone()), None),
+            Open::Room(r) => (None, Some(r.clone())),
+            _ => (None, None),
+        };
+        let record = crate::history::LastOpen::new(peer, room);
+        if self.remembered.as_ref() == Some(&record) || self.store.is_full() {
+            return;
+        }
+        self.remembered = Some(record.clone());
+        self.write(
+            crate::history::OPEN_KEY.into(),
+            crate::storage::encode(&record),
+            AfterWrite::Nothing,
+        );
     }
 
     /// Whether the person sees `open` now.

@@ -14,7 +14,7 @@
 use super::links::Link;
 use super::store::{AfterWrite, Resave};
 use super::timers::Timer;
-use super::view::{MemberView, RoomView, ViewChange};
+use super::view::{Arrival, MemberView, Preview, RoomView, Target, ViewChange, preview_text};
 use super::{Effect, Engine, LinkId, Open};
 use crate::frame::{Frame, ROOM_BATCH};
 use crate::identity::PeerId;
@@ -909,6 +909,16 @@ impl Engine {
             r.unread = r.unread.saturating_add(1);
             self.save_room_meta(room);
         }
+        if m.author != me && m.kind == Kind::Text && !reading {
+            let from = self.member_name(room, &m.author);
+            let room_name = self.rooms.get(room).map(|r| r.stored.name.to_string());
+            self.effects.push_back(Effect::Alert(Arrival {
+                target: Target::Room(room.clone()),
+                from,
+                room: room_name,
+                text: m.text.clone(),
+            }));
+        }
         let membership = m.kind != Kind::Text;
         if self.open == Open::Room(room.clone()) {
             self.effects
@@ -1163,15 +1173,69 @@ impl Engine {
             .rooms
             .values()
             .filter(|r| !r.stored.left)
-            .map(|r| RoomView {
-                id: r.stored.id.clone(),
-                name: r.stored.name.to_string(),
-                unread: r.unread,
-                online: self.proven_peers(&r.stored.id).len(),
+            .map(|r| {
+                let (last, since) = self.room_latest(r);
+                RoomView {
+                    id: r.stored.id.clone(),
+                    name: r.stored.name.to_string(),
+                    unread: r.unread,
+                    online: self.proven_peers(&r.stored.id).len(),
+                    last,
+                    since,
+                }
             })
             .collect();
         list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
         list
+    }
+
+    /// The room's latest text message as a preview, and when I joined it: one pass over
+    /// the log.
+    fn room_latest(&self, r: &Room) -> (Option<Preview>, u64) {
+        let mut latest: Option<&RoomMessage> = None;
+        let mut names: BTreeMap<&PeerId, &str> = BTreeMap::new();
+        let mut since = None;
+        for m in r.log.messages() {
+            match m.kind {
+                Kind::Text => {
+                    if latest.is_none_or(|l| m.order(l).is_gt()) {
+                        latest = Some(m);
+                    }
+                }
+                Kind::Join => {
+                    names.insert(&m.author, &m.text);
+                    if m.author == self.my_id && since.is_none() {
+                        since = Some(m.ts);
+                    }
+                }
+                Kind::Leave => {}
+            }
+        }
+        let preview = latest.map(|m| Preview {
+            text: preview_text(&m.text),
+            at: m.ts,
+            mine: m.author == self.my_id,
+            author: Some(
+                names
+                    .get(&m.author)
+                    .map_or_else(|| m.author.to_string(), |n| (*n).to_string()),
+            ),
+        });
+        (preview, since.unwrap_or(0))
+    }
+
+    /// A member's name in `room`, from its latest join (or its id).
+    fn member_name(&self, room: &RoomId, member: &PeerId) -> String {
+        self.rooms
+            .get(room)
+            .and_then(|r| {
+                r.log
+                    .messages()
+                    .iter()
+                    .rev()
+                    .find(|m| m.kind == Kind::Join && m.author == *member)
+            })
+            .map_or_else(|| member.to_string(), |m| m.text.clone())
     }
 
     pub(super) fn member_views(&self) -> Vec<MemberView> {

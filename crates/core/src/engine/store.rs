@@ -41,6 +41,8 @@ pub(super) enum AfterWrite {
         error: String,
         then: Resave,
     },
+    /// The record of what is deleted from the conversation with `peer` is stored: delete.
+    Deleting(PeerId),
     /// My new message in a conversation.
     Composed { peer: PeerId, seq: u64 },
     /// A new message received from `peer` on `link`.
@@ -63,6 +65,8 @@ pub(super) enum AfterWrite {
 /// room again.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Resave {
+    /// Nothing to write again (a record that is rewritten when it next changes).
+    Nothing,
     /// The old single room list: removed once kept aside (each room has its own record).
     Legacy,
     Contacts,
@@ -262,6 +266,26 @@ impl Engine {
         self.load_rooms();
     }
 
+    /// Opens what was open when the page last ran (if it is still there).
+    pub(super) fn reopen(&mut self) {
+        let Some(record) = self.load_record::<crate::history::LastOpen>(
+            crate::history::OPEN_KEY,
+            "open conversation",
+            Resave::Nothing,
+        ) else {
+            return;
+        };
+        self.remembered = Some(record.clone());
+        if let Some(peer) = record.peer.filter(|p| self.people.is_contact(p)) {
+            self.open_peer(Some(peer));
+        } else if let Some(room) = record
+            .room
+            .filter(|r| self.rooms.get(r).is_some_and(|r| !r.stored.left))
+        {
+            self.open_room(Some(room));
+        }
+    }
+
     /// Reads a record found at start. A damaged one is kept aside (then `resave` runs)
     /// and `None` returned.
     pub(super) fn load_record<T: Record>(
@@ -338,6 +362,7 @@ impl Engine {
                 });
                 self.resave(then);
             }
+            AfterWrite::Deleting(peer) => self.deletion_recorded(&peer),
             AfterWrite::Composed { peer, seq } => self.composed_stored(&peer, seq),
             AfterWrite::Received { peer, link, seq } => self.received_stored(&peer, link, seq),
             AfterWrite::RoomComposed { room, id } => self.room_composed_stored(&room, &id),
@@ -366,6 +391,10 @@ impl Engine {
                     aside: None,
                 });
             }
+            AfterWrite::Deleting(peer) => {
+                let who = self.people.label(&peer);
+                self.notice(Notice::NotDeleted { who });
+            }
             AfterWrite::Composed { peer, seq } => self.composed_failed(&peer, seq),
             AfterWrite::Received { peer, seq, .. } => self.received_failed(&peer, seq),
             AfterWrite::RoomComposed { room, id } => self.room_composed_failed(&room, &id),
@@ -388,6 +417,7 @@ impl Engine {
                 });
             }
             Resave::RoomInfo(room) => self.save_room_info(&room),
+            Resave::Nothing => {}
             Resave::ChatMeta(peer) => self.save_meta(&peer),
             Resave::RoomMeta(room) => self.save_room_meta(&room),
             Resave::EmptySegment(key) => self.write(

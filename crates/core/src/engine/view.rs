@@ -18,6 +18,9 @@ pub struct ContactView {
     pub online: bool,
     /// Messages not yet seen.
     pub unread: u32,
+    /// The latest message, for the conversation list (`None` before the first, and for
+    /// conversations last written to before previews were stored).
+    pub last: Option<Preview>,
 }
 
 impl ContactView {
@@ -49,6 +52,64 @@ pub struct RoomView {
     pub unread: u32,
     /// Members connected to me in this room.
     pub online: usize,
+    /// The latest message, for the conversation list.
+    pub last: Option<Preview>,
+    /// When I joined (or created) the room, to place a room without messages in the list.
+    pub since: u64,
+}
+
+/// The latest message of a conversation or room, as the conversation list shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Preview {
+    /// Its text, at most [`PREVIEW_CHARS`] characters of its first line.
+    pub text: String,
+    /// When it was written or received (ms since the Unix epoch).
+    pub at: u64,
+    /// I wrote it.
+    pub mine: bool,
+    /// Who wrote it, in a room (their name); `None` in a one-to-one conversation.
+    pub author: Option<String>,
+}
+
+/// Characters of a message kept for its preview.
+pub const PREVIEW_CHARS: usize = 100;
+
+/// The first line of `text`, cut to [`PREVIEW_CHARS`] characters (with "…" when cut).
+pub fn preview_text(text: &str) -> String {
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    let mut out: String = line.chars().take(PREVIEW_CHARS).collect();
+    if line.chars().count() > PREVIEW_CHARS || text.trim().lines().count() > 1 {
+        out.push('…');
+    }
+    out
+}
+
+/// A conversation the person can open: a contact's or a room.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Target {
+    /// The conversation with a contact.
+    Peer(PeerId),
+    /// A room.
+    Room(RoomId),
+}
+
+/// A message arrived where the person is not reading (the page is hidden, or another
+/// conversation is open). The edge decides with [`crate::attention`] whether to show a
+/// notification or play a sound.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arrival {
+    /// Where it arrived; a click on the notification opens it.
+    pub target: Target,
+    /// Who wrote it (their name, or their id).
+    pub from: String,
+    /// The room's name, for a room message.
+    pub room: Option<String>,
+    /// The message (the notification may hide it).
+    pub text: String,
 }
 
 /// A member of the open room.
