@@ -42,6 +42,8 @@ pub struct Boot {
     pub invite: Option<peerchat_core::identity::PeerId>,
     /// A room invitation from the link (`#room=...`).
     pub room_invite: Option<peerchat_core::room::invite::Invite>,
+    /// Who invited, from the link.
+    pub invited: Invited,
     /// The person's preferences (defaults when absent or damaged).
     pub prefs: peerchat_core::prefs::Prefs,
 }
@@ -58,9 +60,54 @@ pub fn invite_base() -> String {
     href.split('#').next().unwrap_or_default().to_string()
 }
 
-/// The invite link for `id`: this page's address with the invitation in the fragment.
-pub fn invite_link(id: &peerchat_core::identity::PeerId) -> String {
-    format!("{}#{INVITE_FRAGMENT}={id}", invite_base())
+/// The base of invite links: the public page address from the preferences when set (with
+/// this page's query, which names the signaling server, unless it has its own), else
+/// this page's address.
+pub fn link_base(page: Option<&str>) -> String {
+    let Some(page) = page else {
+        return invite_base();
+    };
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
+    if page.contains('?') || search.is_empty() {
+        page.to_string()
+    } else {
+        format!("{page}{search}")
+    }
+}
+
+/// The fragment parameter that names who invites (shown to the invited person).
+pub const FROM_FRAGMENT: &str = "from";
+
+/// The invite link for `id`: the page's address with the invitation, and the inviter's
+/// name, in the fragment (a fragment is never sent to any server).
+pub fn invite_link(
+    id: &peerchat_core::identity::PeerId,
+    name: Option<&str>,
+    page: Option<&str>,
+) -> String {
+    let fragment = match web_sys::UrlSearchParams::new() {
+        Ok(params) => {
+            params.append(INVITE_FRAGMENT, id.as_str());
+            if let Some(name) = name {
+                params.append(FROM_FRAGMENT, name);
+            }
+            String::from(params.to_string())
+        }
+        Err(_) => format!("{INVITE_FRAGMENT}={id}"),
+    };
+    format!("{}#{fragment}", link_base(page))
+}
+
+/// Who invited: the name in the link (checked like any display name), and the room
+/// invited to, for the welcome screen.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Invited {
+    /// The inviter's name as the link gives it (self-chosen, unverified).
+    pub by: Option<String>,
+    /// The room's name, for a room invitation.
+    pub room: Option<String>,
 }
 
 /// Reads an invitation from the page URL (a friend's `#invite=<id>`, or a room's
@@ -69,6 +116,7 @@ pub fn invite_link(id: &peerchat_core::identity::PeerId) -> String {
 pub fn take_invite(
     notices: &mut Vec<String>,
     room: &mut Option<peerchat_core::room::invite::Invite>,
+    invited: &mut Invited,
 ) -> Option<peerchat_core::identity::PeerId> {
     let window = web_sys::window()?;
     let hash = window.location().hash().ok()?;
@@ -76,6 +124,10 @@ pub fn take_invite(
     let params = web_sys::UrlSearchParams::new_with_str(fragment).ok()?;
     let friend = params.get(INVITE_FRAGMENT);
     let is_room = params.get("room").is_some();
+    invited.by = params
+        .get(FROM_FRAGMENT)
+        .and_then(|n| peerchat_core::name::DisplayName::parse(&n).ok())
+        .map(|n| n.to_string());
     if friend.is_none() && !is_room {
         return None;
     }
@@ -88,6 +140,7 @@ pub fn take_invite(
     }
     if is_room {
         *room = peerchat_core::room::invite::Invite::parse(fragment);
+        invited.room = room.as_ref().map(|r| r.name.to_string());
         if room.is_none() {
             notices.push("The room invite link is not valid (it may have been cut short).".into());
         }
@@ -152,9 +205,11 @@ pub fn boot() -> Boot {
     notices.extend(prefs.notice);
 
     let mut room_invite = None;
-    let invite = take_invite(&mut notices, &mut room_invite);
+    let mut invited = Invited::default();
+    let invite = take_invite(&mut notices, &mut room_invite, &mut invited);
     Boot {
-        prefs: prefs.value.unwrap_or_else(peerchat_core::prefs::Prefs::new),
+        invited,
+        prefs: prefs.value.unwrap_or_default(),
         ice,
         invite,
         room_invite,

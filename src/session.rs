@@ -13,10 +13,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use peerchat_core::endpoint::Endpoint;
 use peerchat_core::engine::{Arrival, Input, Target};
-use peerchat_core::prefs::Prefs;
 use peerchat_core::ice::{self, IceServer};
 use peerchat_core::identity::{Identity, PeerId};
 use peerchat_core::name::DisplayName;
+use peerchat_core::prefs::Prefs;
 use peerchat_core::signaling::{OfflineReason, Status};
 use peerchat_core::storage::{Profile, Settings};
 use std::cell::RefCell;
@@ -64,6 +64,9 @@ pub struct SettingsErrors {
     pub save: Option<String>,
 }
 
+/// How long a deletion waits for Undo, in milliseconds.
+pub const UNDO_MS: u32 = 5_000;
+
 /// The signaling client in use, shared with the chat engine's send port.
 type ClientSlot = Rc<RefCell<Option<SignalingClient>>>;
 
@@ -76,6 +79,8 @@ struct Runtime {
     lease: Option<LeaseTask>,
     chat: Option<ChatDriver>,
     _page_listeners: Vec<EventListener>,
+    /// The action waiting out its undo delay, with its timer.
+    pending: Option<(Box<dyn FnOnce()>, gloo_timers::callback::Timeout)>,
 }
 
 /// What this tab does about the lease: keep it, or wait for it to become free. Each task
@@ -110,6 +115,10 @@ pub struct Session {
     pub chat_view: ChatView,
     /// The person's preferences (notifications, sound, theme, page address).
     pub prefs: RwSignal<Prefs>,
+    /// The sentence of an action that can still be undone ("Messages with Bob deleted").
+    pub undo: RwSignal<Option<String>>,
+    /// Who invited, from the link this page was opened with (for the welcome screen).
+    pub invited: StoredValue<crate::boot::Invited>,
     /// An invitation waiting for the name to be chosen.
     pending_invite: StoredValue<Option<PeerId>>,
     /// A room invitation waiting for the name to be chosen.
@@ -140,6 +149,7 @@ impl Session {
             tab: RwSignal::new(TabState::Active),
             chat_view: ChatView::new(),
             prefs: RwSignal::new(boot.prefs),
+            invited: StoredValue::new(boot.invited),
             pending_invite: StoredValue::new(boot.invite),
             pending_room: StoredValue::new(boot.room_invite),
             runtime: StoredValue::new_local(Runtime {
@@ -149,7 +159,9 @@ impl Session {
                 lease: None,
                 chat: None,
                 _page_listeners: Vec::new(),
+                pending: None,
             }),
+            undo: RwSignal::new(None),
         };
         if tab_lease::try_acquire() {
             session.start_chat();
@@ -251,7 +263,8 @@ impl Session {
     fn on_hash_change(&self) {
         let mut notices = Vec::new();
         let mut room = None;
-        let friend = crate::boot::take_invite(&mut notices, &mut room);
+        let mut invited = crate::boot::Invited::default();
+        let friend = crate::boot::take_invite(&mut notices, &mut room, &mut invited);
         for notice in notices {
             self.notify(notice);
         }
@@ -277,57 +290,83 @@ impl Session {
         }
     }
 
-    /// Intent: the person saved the settings form. Empty endpoint or ICE text means the
-    /// default.
+    /// Intent: the person saved the settings form. Each field is `None` when the person
+    /// left it as it was: only what changed is saved, so saving a new name or ICE server
+    /// does not replace the server this page's link chose. Empty endpoint or ICE text
+    /// means the default.
     pub fn save_settings(
         &self,
         name_text: &str,
-        endpoint_text: &str,
-        ice_text: &str,
+        endpoint_text: Option<&str>,
+        ice_text: Option<&str>,
+        prefs: Prefs,
     ) -> Result<(), SettingsErrors> {
         let name = DisplayName::parse(name_text);
-        let endpoint = match endpoint_text.trim() {
+        let endpoint = endpoint_text.map(|t| match t.trim() {
             "" => Ok(None),
             text => Endpoint::parse(text).map(Some),
-        };
-        let ice_servers = match ice_text.trim() {
+        });
+        let ice_servers = ice_text.map(|t| match t.trim() {
             "" => Ok(None),
             text => ice::parse(text).map(Some),
-        };
-        let (name, endpoint, ice_servers) = match (name, endpoint, ice_servers) {
-            (Ok(n), Ok(e), Ok(i)) => (n, e, i),
-            (n, e, i) => {
-                return Err(SettingsErrors {
-                    name: n.err().map(|e| e.to_string()),
-                    endpoint: e.err().map(|e| e.to_string()),
-                    ice: i.err().map(|e| e.to_string()),
-                    save: None,
-                });
-            }
-        };
+        });
+        let (name, endpoint, ice_servers) =
+            match (name, endpoint.transpose(), ice_servers.transpose()) {
+                (Ok(n), Ok(e), Ok(i)) => (n, e, i),
+                (n, e, i) => {
+                    return Err(SettingsErrors {
+                        name: n.err().map(|e| e.to_string()),
+                        endpoint: e.err().map(|e| e.to_string()),
+                        ice: i.err().map(|e| e.to_string()),
+                        save: None,
+                    });
+                }
+            };
         let save_error = |e: store::WriteError| SettingsErrors {
             save: Some(e.describe().into()),
             ..Default::default()
         };
         let profile = Profile::new(name);
         store::save(&profile).map_err(save_error)?;
-        store::save(&Settings::new(endpoint.as_ref(), ice_servers.as_deref()))
+        if prefs != self.prefs.get_untracked() {
+            store::save(&prefs).map_err(save_error)?;
+            self.prefs.set(prefs);
+        }
+        if endpoint.is_some() || ice_servers.is_some() {
+            // The stored record keeps the field the person did not change.
+            let stored_endpoint = match &endpoint {
+                Some(e) => e.clone(),
+                None => self.settings_endpoint.get_untracked(),
+            };
+            let stored_ice = match &ice_servers {
+                Some(i) => i.clone(),
+                None => {
+                    let now = self.ice.get_untracked();
+                    (now != ice::default_servers()).then_some(now)
+                }
+            };
+            store::save(&Settings::new(
+                stored_endpoint.as_ref(),
+                stored_ice.as_deref(),
+            ))
             .map_err(save_error)?;
+        }
         if let Some(chat) = self.chat() {
             chat.set_name(profile.name.clone());
         }
         self.profile.set(Some(profile));
-        let ice_now = ice_servers.unwrap_or_else(ice::default_servers);
-        if self.ice.get_untracked() != ice_now {
-            self.ice.set(ice_now.clone());
-            if let Some(chat) = self.chat() {
-                chat.set_ice(ice_now);
+        if let Some(ice_servers) = ice_servers {
+            let ice_now = ice_servers.unwrap_or_else(ice::default_servers);
+            if self.ice.get_untracked() != ice_now {
+                self.ice.set(ice_now.clone());
+                if let Some(chat) = self.chat() {
+                    chat.set_ice(ice_now);
+                }
             }
         }
-        let changed = self.settings_endpoint.get_untracked() != endpoint;
-        self.settings_endpoint.set(endpoint.clone());
-        // A saved choice replaces a server given by the page link or a default.
-        if changed || self.endpoint_source.get_untracked() == EndpointSource::PageLink {
+        if let Some(endpoint) = endpoint {
+            // The person changed the server: their choice replaces the page link's.
+            self.settings_endpoint.set(endpoint.clone());
             self.endpoint_source.set(if endpoint.is_some() {
                 EndpointSource::Settings
             } else {
@@ -338,6 +377,79 @@ impl Session {
             self.connect();
         }
         Ok(())
+    }
+
+    /// Does `action` after [`UNDO_MS`], unless the person undoes it meanwhile; `said` is
+    /// shown with the Undo button. A second such action carries out the first at once.
+    /// Closing the page meanwhile cancels it (nothing was deleted yet).
+    pub fn after_undo_delay(&self, said: String, action: impl FnOnce() + 'static) {
+        self.run_pending();
+        let session = *self;
+        let timer = gloo_timers::callback::Timeout::new(UNDO_MS, move || session.run_pending());
+        self.runtime
+            .update_value(|rt| rt.pending = Some((Box::new(action), timer)));
+        self.undo.set(Some(said));
+    }
+
+    /// Carries out the action waiting, if any.
+    fn run_pending(&self) {
+        let pending = self
+            .runtime
+            .try_update_value(|rt| rt.pending.take())
+            .flatten();
+        self.undo.try_set(None);
+        if let Some((action, _timer)) = pending {
+            action();
+        }
+    }
+
+    /// Intent: undo the action waiting (it never happens).
+    pub fn undo(&self) {
+        self.runtime.update_value(|rt| {
+            rt.pending.take();
+        });
+        self.undo.set(None);
+    }
+
+    /// Intent: restore a backup by `plan` (from `peerchat_core::backup::plan_restore`).
+    /// The chat stops first so nothing writes meanwhile; the page then starts again from
+    /// what storage holds. A write refused halfway (storage full) stops the restore and
+    /// says so: a merge has lost nothing (each value written holds this browser's data
+    /// too), and the page is not reloaded so the person can read why.
+    pub fn restore(&self, plan: peerchat_core::backup::Plan) -> Result<(), String> {
+        self.stop_chat();
+        let slot = self.runtime.with_value(|rt| rt.client.clone());
+        slot.borrow_mut().take();
+        // Removes first (a replace frees room), never a key the plan writes.
+        for key in &plan.removes {
+            store::remove(key);
+        }
+        for (key, value) in &plan.writes {
+            if let Err(e) = store::write_raw(key, value) {
+                return Err(format!(
+                    "The restore stopped: {} Reload the page to go on with what was restored so far; restoring the same backup again finishes it.",
+                    e.describe()
+                ));
+            }
+        }
+        if let Some(window) = web_sys::window() {
+            window.location().replace(&crate::boot::invite_base()).ok();
+        }
+        Ok(())
+    }
+
+    /// Intent: delete everything Peerchat keeps in this browser (identity, contacts,
+    /// rooms, history, settings), then start over as a new person. Connections close
+    /// first, so nothing is written after the wipe.
+    pub fn delete_all_data(&self) {
+        self.stop_chat();
+        let slot = self.runtime.with_value(|rt| rt.client.clone());
+        slot.borrow_mut().take();
+        store::remove_all();
+        if let Some(window) = web_sys::window() {
+            let href = crate::boot::invite_base();
+            window.location().replace(&href).ok();
+        }
     }
 
     /// Intent: reconnect now instead of waiting for the next attempt.
@@ -378,16 +490,6 @@ impl Session {
             Target::Peer(peer) => chat.open(Some(peer)),
             Target::Room(room) => chat.open_room(Some(room)),
         }
-    }
-
-    /// Intent: save changed preferences. Only what the person changed is saved (the rest
-    /// of the record as it is).
-    pub fn save_prefs(&self, change: impl FnOnce(&mut Prefs)) -> Result<(), String> {
-        let mut prefs = self.prefs.get_untracked();
-        change(&mut prefs);
-        store::save(&prefs).map_err(|e| e.describe().to_string())?;
-        self.prefs.set(prefs);
-        Ok(())
     }
 
     /// Shows a notice, once: the same text is not repeated while it is shown.

@@ -50,9 +50,35 @@ pub fn write_raw(key: &str, value: &str) -> Result<(), WriteError> {
         .map_err(|_| WriteError::Refused)
 }
 
-/// Removes `key` (used for the tab lease only; data is never removed silently).
+/// Removes `key` (the tab lease, and keys a confirmed restore replaces; data is never
+/// removed silently).
 pub fn remove(key: &str) {
     LocalStorage::raw().remove_item(key).ok();
+}
+
+/// Every value under `peerchat/v1/` (for a backup, or to plan a restore).
+pub fn all_entries() -> std::collections::BTreeMap<String, String> {
+    let storage = LocalStorage::raw();
+    let count = storage.length().unwrap_or(0);
+    (0..count)
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .filter(|k| k.starts_with("peerchat/v1/"))
+        .filter_map(|k| storage.get_item(&k).ok().flatten().map(|v| (k, v)))
+        .collect()
+}
+
+/// Removes every `peerchat/v1/` key (Delete all my data). Keys are collected first: the
+/// storage's indexes shift as keys go.
+pub fn remove_all() {
+    let storage = LocalStorage::raw();
+    let count = storage.length().unwrap_or(0);
+    let keys: Vec<String> = (0..count)
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .filter(|k| k.starts_with("peerchat/v1/"))
+        .collect();
+    for key in keys {
+        storage.remove_item(&key).ok();
+    }
 }
 
 /// Writes a record under its key.

@@ -50,6 +50,16 @@ impl ChatDriver {
         self.intent(Intent::Decline(peer.clone())).ok();
     }
 
+    /// Intent: remove a contact and its conversation from this browser.
+    pub fn remove_contact(&self, peer: &PeerId) {
+        self.intent(Intent::RemoveContact(peer.clone())).ok();
+    }
+
+    /// Intent: delete the messages of the conversation with `peer` from this browser.
+    pub fn delete_messages(&self, peer: &PeerId) {
+        self.intent(Intent::DeleteMessages(peer.clone())).ok();
+    }
+
     /// Intent: block a peer.
     pub fn block(&self, peer: &PeerId) -> Result<(), String> {
         self.intent(Intent::Block(peer.clone()))

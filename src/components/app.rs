@@ -4,6 +4,7 @@ use super::header::Header;
 use super::home::Home;
 use super::notices::Notices;
 use super::onboarding::Onboarding;
+use super::settings::SettingsDialog;
 use super::tab_conflict::TabConflict;
 use crate::boot::boot;
 use crate::session::{Session, TabState};
@@ -60,9 +61,10 @@ pub fn App() -> impl IntoView {
                 {move || match screen.get() {
                     Screen::Elsewhere => view! { <TabConflict /> }.into_any(),
                     Screen::Onboarding => view! { <Onboarding /> }.into_any(),
-                    Screen::Home => view! { <Home settings_open=settings_open /> }.into_any(),
+                    Screen::Home => view! { <Home /> }.into_any(),
                 }}
             </main>
+            <SettingsDialog open=settings_open />
         </div>
     }
 }

@@ -3,10 +3,22 @@
 use leptos::prelude::*;
 
 /// The message box: Enter sends, Shift+Enter starts a new line.
-/// `send` gets the text and returns an error to show, if any.
+/// `send` gets the text and returns an error to show, if any; the text stays in the box
+/// then (nothing typed is lost when a message cannot be saved). The box takes the focus
+/// whenever `focus_on` changes (another conversation opened).
 #[component]
-pub fn Composer(send: Callback<String, Result<(), String>>) -> impl IntoView {
+pub fn Composer(
+    send: Callback<String, Result<(), String>>,
+    #[prop(into)] focus_on: Signal<Option<String>>,
+) -> impl IntoView {
     let text = RwSignal::new(String::new());
+    let area = NodeRef::<leptos::html::Textarea>::new();
+    Effect::new(move |_| {
+        focus_on.track();
+        if let Some(el) = area.get() {
+            el.focus().ok();
+        }
+    });
     let error = RwSignal::new(None::<String>);
     let send = move || match send.run(text.get_untracked()) {
         Ok(()) => {
@@ -32,6 +44,7 @@ pub fn Composer(send: Callback<String, Result<(), String>>) -> impl IntoView {
             <label for="composer-text" class="visually-hidden">"Message"</label>
             <textarea
                 id="composer-text"
+                node_ref=area
                 rows="2"
                 placeholder="Write a message"
                 aria-describedby="composer-error"

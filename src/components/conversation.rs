@@ -1,28 +1,22 @@
 //! The open conversation: who, the messages (only the latest are rendered; earlier ones on
-//! request), and the composer.
+//! request) with day separators, and the composer. The header holds *Delete messages* and
+//! *Remove contact*, each confirmed and undoable for a few seconds.
 
 use super::composer::Composer;
+use super::message_parts::{DaySeparator, MessageText, MessageTime, day_breaks};
 use super::message_window::{BackButton, EarlierMessages, PAGE, hidden as hidden_count};
-use crate::session::Session;
+use crate::session::{Session, UNDO_MS};
 use leptos::html::Div;
 use leptos::prelude::*;
 use peerchat_core::conversation::Message;
+use peerchat_core::engine::{Delivery, delivery_label};
 
-/// The delivery state of one of my messages.
-fn delivery(seq: u64, sent: u64, acked: u64) -> &'static str {
-    if seq <= acked {
-        "Delivered"
-    } else if seq <= sent {
-        "Sent"
-    } else {
-        "Sending"
-    }
-}
-
-/// `HH:MM` in local time.
-fn clock(ts: u64) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ts as f64));
-    format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+/// What the person is asked to confirm in the header.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Asking {
+    Nothing,
+    Delete,
+    Remove,
 }
 
 /// The conversation panel for the active contact.
@@ -53,6 +47,7 @@ pub fn ConversationPanel() -> impl IntoView {
             })
             .unwrap_or_default()
     };
+    let online = Memo::new(move |_| contact.get().is_some_and(|c| c.online));
     let peer_id = move || view.active.get().map(|p| p.to_string()).unwrap_or_default();
     let decide = move |choice: &'static str| {
         let (Some(chat), Some(peer)) = (session.chat(), view.active.get_untracked()) else {
@@ -68,16 +63,50 @@ pub fn ConversationPanel() -> impl IntoView {
             }
         }
     };
+    let asking = RwSignal::new(Asking::Nothing);
+    let confirm = move |_| {
+        let Some(peer) = view.active.get_untracked() else {
+            return;
+        };
+        let who = title();
+        let what = asking.get_untracked();
+        asking.set(Asking::Nothing);
+        let (said, remove) = match what {
+            Asking::Delete => (format!("Messages with {who} deleted."), false),
+            Asking::Remove => (format!("{who} removed from your contacts."), true),
+            Asking::Nothing => return,
+        };
+        if remove {
+            // The list shows no open conversation while the removal waits.
+            if let Some(chat) = session.chat() {
+                chat.open(None);
+            }
+        }
+        session.after_undo_delay(said, move || {
+            if let Some(chat) = session.chat() {
+                if remove {
+                    chat.remove_contact(&peer);
+                } else {
+                    chat.delete_messages(&peer);
+                }
+            }
+        });
+    };
     let shown = RwSignal::new(PAGE);
     // A new conversation starts with the latest page.
     Effect::new(move |_| {
         view.active.track();
         shown.set(PAGE);
+        asking.set(Asking::Nothing);
     });
     let hidden = Memo::new(move |_| hidden_count(view.messages.with(Vec::len), shown.get()));
     let visible = move || {
         let skip = hidden.get();
-        view.messages.with(|all| all[skip..].to_vec())
+        view.messages.with(|all| {
+            let page = &all[skip..];
+            let breaks = day_breaks(page.iter().map(|m| m.ts));
+            page.iter().cloned().zip(breaks).collect::<Vec<_>>()
+        })
     };
     let list_ref = NodeRef::<Div>::new();
     // Keep the newest message in sight when messages arrive.
@@ -87,18 +116,33 @@ pub fn ConversationPanel() -> impl IntoView {
             el.set_scroll_top(el.scroll_height());
         }
     });
-    let row = move |m: Message| {
+    let row = move |(m, day): (Message, Option<String>)| {
         let mine = m.author == me;
-        let status = move || delivery(m.seq, view.sent.get(), view.acked.get());
+        let status = move || {
+            let delivery = Delivery {
+                acked: view.acked.get(),
+                sent: view.sent.get(),
+            };
+            delivery_label(m.seq, &delivery, online.get(), &title())
+        };
+        let state = move || {
+            if m.seq <= view.acked.get() {
+                "Delivered"
+            } else if m.seq <= view.sent.get() {
+                "Sent"
+            } else {
+                "Waiting"
+            }
+        };
         let author = if mine { "You".to_string() } else { title() };
         view! {
+            {day.map(|label| view! { <DaySeparator label=label /> })}
             <article class="msg" class:mine=mine aria-label=format!("Message from {author}")>
-                // Text, never HTML: Leptos renders this as a text node.
-                <p class="msg-text">{m.text.clone()}</p>
+                <MessageText text=m.text.clone() />
                 <footer class="msg-meta">
-                    <time>{clock(m.ts)}</time>
+                    <MessageTime ts=m.ts />
                     <Show when=move || mine>
-                        <span class="delivery" data-status=status>{status}</span>
+                        <span class="delivery" data-status=state>{status}</span>
                     </Show>
                 </footer>
             </article>
@@ -112,14 +156,14 @@ pub fn ConversationPanel() -> impl IntoView {
                         chat.open(None);
                     }
                 } />
-                <div>
+                <div class="room-title">
                     <h2>{title}</h2>
                     <p class="hint">
                         <span class="presence-text">
                             {move || {
                                 if is_request() {
                                     "Message request, verified ID"
-                                } else if contact.get().is_some_and(|c| c.online) {
+                                } else if online.get() {
                                     "Online, verified"
                                 } else {
                                     "Offline"
@@ -130,7 +174,36 @@ pub fn ConversationPanel() -> impl IntoView {
                         <code>{peer_id}</code>
                     </p>
                 </div>
+                <Show when=move || !is_request()>
+                    <div class="actions">
+                        <button type="button" on:click=move |_| asking.set(Asking::Delete)>"Delete messages"</button>
+                        <button type="button" on:click=move |_| asking.set(Asking::Remove)>"Remove contact"</button>
+                    </div>
+                </Show>
             </header>
+            <Show when=move || asking.get() != Asking::Nothing>
+                <div class="confirm" role="alertdialog" aria-labelledby="conversation-confirm">
+                    <p id="conversation-confirm">
+                        {move || match asking.get() {
+                            Asking::Remove => format!(
+                                "Remove {} from your contacts? Your messages with them are deleted from this browser, and they can only reach you again as a message request.",
+                                title()
+                            ),
+                            _ => format!(
+                                "Delete your messages with {} from this browser? They keep their copy. Messages still on their way are kept until delivered.",
+                                title()
+                            ),
+                        }}
+                    </p>
+                    <div class="actions">
+                        <button type="button" class="danger" on:click=confirm>
+                            {move || if asking.get() == Asking::Remove { "Remove" } else { "Delete" }}
+                        </button>
+                        <button type="button" on:click=move |_| asking.set(Asking::Nothing)>"Cancel"</button>
+                    </div>
+                    <p class="hint">{format!("You can undo for {} seconds.", UNDO_MS / 1_000)}</p>
+                </div>
+            </Show>
             <Show when=is_request>
                 <section class="request-actions" aria-label="Message request">
                     <p>
@@ -143,17 +216,20 @@ pub fn ConversationPanel() -> impl IntoView {
                     </div>
                 </section>
             </Show>
-            <div class="messages" role="log" aria-label="Messages" node_ref=list_ref>
+            <div class="messages" role="log" aria-label="Messages" tabindex="0" node_ref=list_ref>
                 <EarlierMessages hidden=hidden shown=shown />
-                <For each=visible key=|m| m.id.clone() children=row />
+                <For each=visible key=|(m, day)| (m.id.clone(), day.clone()) children=row />
             </div>
             <Show when=move || !is_request()>
-                <Composer send=Callback::new(move |text: String| {
-                    let (Some(chat), Some(peer)) = (session.chat(), view.active.get_untracked()) else {
-                        return Ok(());
-                    };
-                    chat.send(&peer, &text)
-                }) />
+                <Composer
+                    focus_on=Signal::derive(move || view.active.get().map(|p| p.to_string()))
+                    send=Callback::new(move |text: String| {
+                        let (Some(chat), Some(peer)) = (session.chat(), view.active.get_untracked()) else {
+                            return Ok(());
+                        };
+                        chat.send(&peer, &text)
+                    })
+                />
             </Show>
         </section>
     }

@@ -4,7 +4,7 @@ use super::status_badge::StatusBadge;
 use crate::session::Session;
 use leptos::prelude::*;
 
-/// The top bar. `settings_open` toggles the settings panel.
+/// The top bar. `settings_open` opens the settings dialog.
 #[component]
 pub fn Header(settings_open: RwSignal<bool>) -> impl IntoView {
     let session = expect_context::<Session>();
@@ -18,8 +18,8 @@ pub fn Header(settings_open: RwSignal<bool>) -> impl IntoView {
                     type="button"
                     class="icon-button"
                     aria-label="Settings"
-                    aria-expanded=move || settings_open.get().to_string()
-                    on:click=move |_| settings_open.update(|open| *open = !*open)
+                    aria-haspopup="dialog"
+                    on:click=move |_| settings_open.set(true)
                 >
                     <span aria-hidden="true">"⚙"</span>
                 </button>

@@ -1,12 +1,12 @@
-//! Your ID, with buttons to copy it and to copy an invite link.
+//! The top of the home screen: your name, the main action (invite a friend), your ID, and
+//! the server in use.
 
-use super::link_field::{LinkField, copy_text};
-use crate::boot::{EndpointSource, invite_link};
+use super::invite::InviteDialog;
+use crate::boot::EndpointSource;
 use crate::session::Session;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-/// Your name, ID, copy buttons, and the server in use.
+/// Your name, "Invite a friend", your ID and the server in use.
 #[component]
 pub fn IdCard() -> impl IntoView {
     let session = expect_context::<Session>();
@@ -16,39 +16,19 @@ pub fn IdCard() -> impl IntoView {
             .profile
             .with(|p| p.as_ref().map(|p| p.name.to_string()).unwrap_or_default())
     };
-    let feedback = RwSignal::new("");
-    let copy = move |text: String, done: &'static str, by_hand: &'static str| {
-        spawn_local(async move {
-            feedback.set(if copy_text(&text).await {
-                done
-            } else {
-                by_hand
-            });
-        });
-    };
-    let copy_id = {
-        let id = id.to_string();
-        move |_| {
-            copy(
-                id.clone(),
-                "ID copied to the clipboard.",
-                "Could not copy; select your ID above and copy it by hand.",
-            )
+    let invite_open = RwSignal::new(false);
+    let heading = NodeRef::<leptos::html::H2>::new();
+    // Right after the name is chosen focus would drop to the page: it lands here instead.
+    Effect::new(move |_| {
+        let Some(el) = heading.get() else { return };
+        let on_body = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element())
+            .is_none_or(|e| e.tag_name() == "BODY");
+        if on_body {
+            el.focus().ok();
         }
-    };
-    let invite = invite_link(&id);
-    let invite_shown = RwSignal::new(false);
-    let copy_invite = {
-        let invite = invite.clone();
-        move |_| {
-            invite_shown.set(true);
-            copy(
-                invite.clone(),
-                "Invite link copied. Send it to a friend.",
-                "Could not copy; select the link and copy it by hand.",
-            )
-        }
-    };
+    });
     let server = move || {
         let source = match session.endpoint_source.get() {
             EndpointSource::Default => "the public PeerJS server",
@@ -62,16 +42,16 @@ pub fn IdCard() -> impl IntoView {
     };
     view! {
         <section class="card id-card" aria-labelledby="id-title">
-            <h2 id="id-title">"Hello, " {name}</h2>
-            <p class="hint">"Your Peerchat ID is how friends reach you."</p>
-            <code class="peer-id" aria-label="Your Peerchat ID">{id.to_string()}</code>
-            <div class="actions">
-                <button type="button" on:click=copy_id>"Copy ID"</button>
-                <button type="button" on:click=copy_invite>"Copy invite link"</button>
-            </div>
-            <p class="hint" aria-live="polite">{move || feedback.get()}</p>
-            <LinkField label="Invite link" link=Signal::stored(invite) shown=invite_shown />
+            <h2 id="id-title" tabindex="-1" node_ref=heading>"Hello, " {name}</h2>
+            <button type="button" class="primary wide" on:click=move |_| invite_open.set(true)>
+                "Invite a friend"
+            </button>
+            <p class="hint id-line">
+                "Your ID: "
+                <code class="peer-id" aria-label="Your Peerchat ID">{id.to_string()}</code>
+            </p>
             <p class="hint">"Signaling server: " {server}</p>
+            <InviteDialog open=invite_open />
         </section>
     }
 }

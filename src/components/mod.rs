@@ -2,20 +2,24 @@
 //! methods; they hold only form-local state of their own.
 
 mod app;
+mod backup;
+mod chat_list;
 mod composer;
-mod contact_list;
 mod conversation;
 mod header;
 mod home;
 mod id_card;
+mod invite;
 mod link_field;
 mod list_item;
+mod message_parts;
 mod message_window;
+mod modal;
 mod new_chat;
+mod new_room;
 mod notices;
 mod onboarding;
 mod request_list;
-mod room_list;
 mod room_panel;
 mod settings;
 mod status_badge;

@@ -10,6 +10,14 @@ pub fn Onboarding() -> impl IntoView {
     let session = expect_context::<Session>();
     let name = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
+    let invited = session.invited.get_value();
+    let field = NodeRef::<leptos::html::Input>::new();
+    // The one thing to do here: the name field has the focus from the start.
+    Effect::new(move |_| {
+        if let Some(el) = field.get() {
+            el.focus().ok();
+        }
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(session.choose_name(&name.get_untracked()).err());
@@ -17,6 +25,16 @@ pub fn Onboarding() -> impl IntoView {
     view! {
         <section class="card onboarding" aria-labelledby="welcome-title">
             <h2 id="welcome-title">"Welcome to Peerchat"</h2>
+            {invited.by.clone().map(|by| {
+                let text = match &invited.room {
+                    Some(room) => format!("{by} invited you to the room {room}."),
+                    None => format!("{by} invited you to chat."),
+                };
+                view! { <p class="invited">{text}</p> }
+            })}
+            {invited.by.is_none().then(|| invited.room.clone()).flatten().map(|room| {
+                view! { <p class="invited">{format!("You are invited to the room {room}.")}</p> }
+            })}
             <p>
                 "Chat straight from your browser to your friends' browsers. "
                 "Pick the name they will see; you can change it later."
@@ -25,6 +43,7 @@ pub fn Onboarding() -> impl IntoView {
                 <label for="display-name">"Your name"</label>
                 <input
                     id="display-name"
+                    node_ref=field
                     type="text"
                     autocomplete="nickname"
                     maxlength=(MAX_NAME_CHARS * 2).to_string()

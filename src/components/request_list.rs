@@ -35,7 +35,7 @@ pub fn RequestList() -> impl IntoView {
                                     accessible=accessible
                                     current=current
                                     label=label
-                                    unread=count as u32
+                                    unread=u32::try_from(count).unwrap_or(u32::MAX)
                                     on_open=move || {
                                         if let Some(chat) = session.chat() {
                                             chat.open(Some(id.clone()));

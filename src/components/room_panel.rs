@@ -2,10 +2,12 @@
 
 use super::composer::Composer;
 use super::link_field::{LinkField, copy_text};
+use super::message_parts::{DaySeparator, MessageText, MessageTime, day_breaks};
 use super::message_window::{BackButton, EarlierMessages, PAGE, hidden as hidden_count};
-use crate::boot::invite_base;
-use crate::session::Session;
+use crate::boot::link_base;
+use crate::session::{Session, UNDO_MS};
 use leptos::prelude::*;
+use peerchat_core::engine::receipt_label;
 use peerchat_core::room::log::RoomLog;
 use peerchat_core::room::message::{Kind, RoomMessage};
 
@@ -24,7 +26,28 @@ pub fn RoomPanel() -> impl IntoView {
     let hidden = Memo::new(move |_| hidden_count(view.room_messages.with(Vec::len), shown.get()));
     let visible = move || {
         let skip = hidden.get();
-        view.room_messages.with(|all| all[skip..].to_vec())
+        view.room_messages.with(|all| {
+            let page = &all[skip..];
+            let breaks = day_breaks(page.iter().map(|m| m.ts));
+            page.iter().cloned().zip(breaks).collect::<Vec<_>>()
+        })
+    };
+    let members_open = RwSignal::new(false);
+    let leaving = RwSignal::new(false);
+    let leave = move |_| {
+        leaving.set(false);
+        let Some(id) = view.active_room.get_untracked() else {
+            return;
+        };
+        let name = title();
+        if let Some(chat) = session.chat() {
+            chat.open_room(None);
+        }
+        session.after_undo_delay(format!("You left {name}."), move || {
+            if let Some(chat) = session.chat() {
+                chat.leave_room(&id);
+            }
+        });
     };
     let present = Memo::new(move |_| view.room_members.with(Vec::len));
     // The link names members to dial among those online now, so it follows the member list.
@@ -32,7 +55,8 @@ pub fn RoomPanel() -> impl IntoView {
         view.room_members.track();
         let id = view.active_room.get()?;
         let fragment = session.chat()?.room_invite(&id)?;
-        Some(format!("{}#{fragment}", invite_base()))
+        let page = session.prefs.with(|p| p.page.clone());
+        Some(format!("{}#{fragment}", link_base(page.as_deref())))
     });
     let invite_shown = RwSignal::new(false);
     let copied = RwSignal::new("");
@@ -41,6 +65,8 @@ pub fn RoomPanel() -> impl IntoView {
         view.active_room.track();
         invite_shown.set(false);
         copied.set("");
+        members_open.set(false);
+        leaving.set(false);
     });
     let copy_invite = move |_| {
         let Some(link) = invite.get_untracked() else {
@@ -55,7 +81,8 @@ pub fn RoomPanel() -> impl IntoView {
             });
         });
     };
-    let row = move |m: RoomMessage| {
+    let row = move |(m, day): (RoomMessage, Option<String>)| {
+        let day = day.map(|label| view! { <DaySeparator label=label /> });
         let author = view
             .room_members
             .with_untracked(|ms| {
@@ -82,7 +109,7 @@ pub fn RoomPanel() -> impl IntoView {
                 } else {
                     "left"
                 };
-                view! { <p class="system-msg">{format!("{} {verb} the room", m.text)}</p> }
+                view! { {day}<p class="system-msg">{format!("{} {verb} the room", m.text)}</p> }
                     .into_any()
             }
             Kind::Text => {
@@ -90,15 +117,17 @@ pub fn RoomPanel() -> impl IntoView {
                     let m = m.clone();
                     move || {
                         let have = view.room_vectors.with(|vs| RoomLog::holders(&m, vs.iter()));
-                        format!("Seen by {} of {}", have.min(present.get()), present.get())
+                        receipt_label(have, present.get())
                     }
                 };
                 view! {
+                    {day}
                     <article class="msg" class:mine=mine aria-label=format!("Message from {author}")>
                         <p class="msg-author">{author.clone()}</p>
-                        <p class="msg-text">{m.text.clone()}</p>
+                        <MessageText text=m.text.clone() />
                         <footer class="msg-meta">
-                            <span class="receipts">{receipts}</span>
+                            <MessageTime ts=m.ts />
+                            <span class="receipts" title="Members present who hold a copy of this message">{receipts}</span>
                         </footer>
                     </article>
                 }
@@ -116,29 +145,40 @@ pub fn RoomPanel() -> impl IntoView {
                 } />
                 <div class="room-title">
                     <h2>{title}</h2>
-                    <p class="hint">{move || format!("{} members", present.get())}</p>
+                    <button
+                        type="button"
+                        class="link-button members-toggle"
+                        aria-expanded=move || members_open.get().to_string()
+                        aria-controls="room-members"
+                        on:click=move |_| members_open.update(|o| *o = !*o)
+                    >
+                        {move || match present.get() { 1 => "1 member".to_string(), n => format!("{n} members") }}
+                    </button>
                 </div>
                 <div class="actions">
                     <button type="button" on:click=copy_invite>"Copy room invite link"</button>
-                    <button
-                        type="button"
-                        on:click=move |_| {
-                            if let (Some(chat), Some(id)) = (session.chat(), view.active_room.get_untracked()) {
-                                chat.leave_room(&id);
-                            }
-                        }
-                    >
-                        "Leave room"
-                    </button>
+                    <button type="button" on:click=move |_| leaving.set(true)>"Leave room"</button>
                 </div>
             </header>
+            <Show when=move || leaving.get()>
+                <div class="confirm" role="alertdialog" aria-labelledby="leave-question">
+                    <p id="leave-question">
+                        {move || format!("Leave {}? The members are told, you stop receiving its messages, and you need a new invitation to come back. Its history stays in this browser.", title())}
+                    </p>
+                    <div class="actions">
+                        <button type="button" class="danger" on:click=leave>"Leave"</button>
+                        <button type="button" on:click=move |_| leaving.set(false)>"Stay"</button>
+                    </div>
+                    <p class="hint">{format!("You can undo for {} seconds.", UNDO_MS / 1_000)}</p>
+                </div>
+            </Show>
             <p class="hint room-feedback" aria-live="polite">{move || copied.get()}</p>
             <LinkField
                 label="Room invite link"
                 link=Signal::derive(move || invite.get().unwrap_or_default())
                 shown=invite_shown
             />
-            <ul class="members" aria-label="Members">
+            <ul class="members" id="room-members" class:open=move || members_open.get() aria-label="Members">
                 <For each=move || view.room_members.get() key=|m| (m.id.clone(), m.online, m.name.clone()) let:member>
                     <li aria-label=format!("{}, {}", member.name, if member.online { "online" } else { "offline" })>
                         <span class="presence" data-state=if member.online { "online" } else { "offline" } aria-hidden="true"></span>
@@ -150,16 +190,19 @@ pub fn RoomPanel() -> impl IntoView {
                     </li>
                 </For>
             </ul>
-            <div class="messages" role="log" aria-label="Messages">
+            <div class="messages" role="log" aria-label="Messages" tabindex="0">
                 <EarlierMessages hidden=hidden shown=shown />
-                <For each=visible key=|m| m.id.clone() children=row />
+                <For each=visible key=|(m, day)| (m.id.clone(), day.clone()) children=row />
             </div>
-            <Composer send=Callback::new(move |text: String| {
-                let (Some(chat), Some(id)) = (session.chat(), view.active_room.get_untracked()) else {
-                    return Ok(());
-                };
-                chat.room_send(&id, &text)
-            }) />
+            <Composer
+                focus_on=Signal::derive(move || view.active_room.get().map(|r| r.to_string()))
+                send=Callback::new(move |text: String| {
+                    let (Some(chat), Some(id)) = (session.chat(), view.active_room.get_untracked()) else {
+                        return Ok(());
+                    };
+                    chat.room_send(&id, &text)
+                })
+            />
         </section>
     }
 }

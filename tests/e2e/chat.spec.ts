@@ -6,17 +6,29 @@ import type { Page } from "@playwright/test";
 
 test("A and B chat both ways via an invite link (B's first message waits as a request until A accepts); after both reload the history is intact", async ({ browser, appUrl }) => {
   const a = await person(browser, appUrl(), "Alice");
-  // Copy invite link: on the clipboard, and shown in a field to select by hand.
-  await a.page.getByRole("button", { name: "Copy invite link" }).click();
-  await expect(a.page.getByText("Invite link copied. Send it to a friend.")).toBeVisible();
-  const invite = await a.page.getByRole("textbox", { name: "Invite link" }).inputValue();
-  expect(invite).toContain(`#invite=${a.id}`);
+  // Invite a friend, the home screen's main action: a dialog with the link (on the
+  // clipboard, and in a field to select by hand) and its QR code; Escape closes it and the
+  // focus goes back to the button.
+  const inviteButton = a.page.getByRole("button", { name: "Invite a friend" });
+  await inviteButton.click();
+  const dialog = a.page.getByRole("dialog", { name: "Invite a friend" });
+  await dialog.getByRole("button", { name: "Copy invite link" }).click();
+  await expect(dialog.getByText("Invite link copied. Send it to a friend.")).toBeVisible();
+  const invite = await dialog.getByRole("textbox", { name: "Invite link" }).inputValue();
+  expect(invite).toContain(`#invite=${a.id}&from=Alice`);
   expect(await a.page.evaluate(() => navigator.clipboard.readText())).toBe(invite);
+  await expect(dialog.getByRole("img", { name: "QR code of the invite link" })).toBeVisible();
+  await a.page.keyboard.press("Escape");
+  await expect(dialog).toHaveCount(0);
+  await expect(inviteButton).toBeFocused();
 
   // B opens the invite link on a first visit: asked for a name, then straight into the chat.
   const bContext = await browser.newContext({ permissions: ["microphone", "camera"] });
   const b = await bContext.newPage();
   await b.goto(invite!);
+  // B sees who invited them, and the name field is ready to type in.
+  await expect(b.getByText("Alice invited you to chat.")).toBeVisible();
+  await expect(b.getByRole("textbox", { name: "Your name" })).toBeFocused();
   await b.getByRole("textbox", { name: "Your name" }).fill("Bob");
   await b.getByRole("button", { name: "Start chatting" }).click();
   await expect(b.getByRole("region", { name: /^Conversation with / })).toBeVisible();
@@ -69,15 +81,16 @@ test("B is away while A writes three messages: B gets each once, in order, and A
   for (const text of ["one", "two", "three"]) await say(a.page, text);
   const mine = messages(a.page).getByRole("article");
   await expect(mine).toHaveCount(3);
-  for (const row of await mine.all()) await expect(row).toContainText("Sending");
+  for (const row of await mine.all()) await expect(row).toContainText("Waiting for Bob to come online");
 
   // B comes back (same browser profile): it reconnects by itself and catches up.
   const back = await b.context.newPage();
   await back.goto(appUrl());
   await expect(status(back)).toHaveText("Online");
-  await expect(contact(back, "Alice")).toHaveAccessibleName("Alice, online, 3 unread");
-  await contact(back, "Alice").click();
+  // The conversation B had open opens again, with what B missed.
+  await expect(back.getByRole("region", { name: "Conversation with Alice" })).toBeVisible();
   await expect(messages(back).getByRole("article")).toHaveCount(3);
+  await expect(contact(back, "Alice")).toHaveAccessibleName("Alice, online");
   expect(await shownTexts(back)).toEqual(["one", "two", "three"]);
   for (const row of await mine.all()) await expect(row).toContainText("Delivered");
   // Still exactly once after a reload of B.
@@ -114,8 +127,8 @@ test("both dial at the same moment: one conversation, no duplicates", async ({ b
   // Both really dialed (the glare path ran).
   expect(await bothDialed(a, b)).toBe(true);
   expect(await bothDialed(b, a)).toBe(true);
-  await expect(a.page.getByRole("navigation", { name: "Contacts" }).getByRole("button")).toHaveCount(1);
-  await expect(b.page.getByRole("navigation", { name: "Contacts" }).getByRole("button")).toHaveCount(1);
+  await expect(a.page.getByRole("navigation", { name: "Chats" }).getByRole("button")).toHaveCount(1);
+  await expect(b.page.getByRole("navigation", { name: "Chats" }).getByRole("button")).toHaveCount(1);
   await say(a.page, "from A");
   await say(b.page, "from B");
   for (const page of [a.page, b.page]) {
@@ -190,16 +203,16 @@ test("impersonation: a relay hands A's offer for B to M, who answers; A refuses 
 
     const warning = a.page.getByRole("alert").filter({ hasText: `a connection claiming to be your contact ${b.id} was refused` });
     await expect(warning).toBeVisible();
-    await expect(messages(a.page).getByRole("article")).toContainText("Sending");
+    await expect(messages(a.page).getByRole("article")).toContainText(`Waiting for ${b.id} to come online`);
     await expect(contact(a.page, b.id)).toHaveAccessibleName(`${b.id}, offline`);
     // M got as far as the handshake and no further: no contact, no request, no message.
     const mDials = await m.page.evaluate(() => performance.getEntriesByType("mark").map((e) => e.name));
     expect(mDials.some((n) => n.startsWith("peerchat:verified:"))).toBe(false);
-    await expect(m.page.getByText("No contacts yet.")).toBeVisible();
+    await expect(m.page.getByText(/^No conversations yet/)).toBeVisible();
     await expect(m.page.getByRole("navigation", { name: "Message requests" })).toHaveCount(0);
     await expect(m.page.getByText("secret for Bob only")).toHaveCount(0);
     // B never heard of it either.
-    await expect(b.page.getByText("No contacts yet.")).toBeVisible();
+    await expect(b.page.getByText(/^No conversations yet/)).toBeVisible();
     await a.context.close();
   } finally {
     await relay.stop();

@@ -89,12 +89,12 @@ test("a damaged room record costs that room only; invited again, its history is 
   await a.page.reload();
   await expect(status(a.page)).toHaveText("Online");
   await expect(keptAside(a.page)).toBeVisible();
-  const rooms = a.page.getByRole("navigation", { name: "Rooms" });
+  const rooms = a.page.getByRole("navigation", { name: "Chats" });
   await expect(rooms.getByRole("button", { name: /^Lunch, room/ })).toBeVisible();
   await expect(rooms.getByRole("button", { name: /^Ops, room/ })).toHaveCount(0);
 
   // Bob sends a new invitation: Alice is back in, and nothing she had stored was lost.
-  await b.page.getByRole("navigation", { name: "Rooms" }).getByRole("button", { name: /^Ops, room/ }).click();
+  await b.page.getByRole("navigation", { name: "Chats" }).getByRole("button", { name: /^Ops, room/ }).click();
   const again = await inviteOf(b.page);
   await joinRoom(a.page, again, "Ops");
   await expect(messages(a.page).locator(".msg-text")).toHaveText(["ops one", "ops two"]);

@@ -180,7 +180,7 @@ test("A forged message (wrong signature) relayed by a member is rejected and not
     const expected = ["hello from Mallory", "real from Ben", "real from Ann"];
     for (const p of [ann, ben]) {
       expect(await shownTexts(p.page)).toEqual(expected);
-      await expect(messages(p.page).getByText("Seen by 3 of 3")).toHaveCount(3);
+      await expect(messages(p.page).getByText("Received by 3 of 3")).toHaveCount(3);
       expect(await p.page.locator("body").textContent()).not.toContain(MARK);
     }
 
@@ -253,7 +253,7 @@ test("A browser with the room id but without the secret is refused", async ({ br
     await expect(members(eve.page)).toHaveCount(1);
     await expect(members(eve.page)).toHaveAccessibleName("Eve, online");
     await expect(messages(eve.page).getByRole("article")).toHaveCount(0);
-    await expect(messages(eve.page)).not.toContainText("Seen by");
+    await expect(messages(eve.page)).not.toContainText("Received by");
     await expect(messages(eve.page)).not.toContainText("members only");
     const eveStored = await storedRoom(eve.page, room);
     expect(eveStored.messages.map((x) => [x.author, x.seq, x.kind])).toEqual([[eve.id, 1, "join"]]);
@@ -268,7 +268,7 @@ test("A browser with the room id but without the secret is refused", async ({ br
 
     // Eve writes: it goes nowhere.
     await say(eve.page, "Eve was here");
-    await expect(messages(eve.page).getByText("Seen by 1 of 1")).toHaveCount(1);
+    await expect(messages(eve.page).getByText("Received by 1 of 1")).toHaveCount(1);
     await say(ann.page, "still members only");
     await expect(messages(ben.page)).toContainText("still members only");
 

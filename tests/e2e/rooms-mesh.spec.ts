@@ -23,7 +23,7 @@ test(`a room of ${SIZE} members forms a full mesh and everyone gets every messag
   await say(people[0].page, "hello back");
   for (const p of people) {
     await expect(messages(p.page).getByRole("article")).toHaveCount(2, { timeout: 30_000 });
-    await expect(messages(p.page).getByText(`Seen by ${SIZE} of ${SIZE}`)).toHaveCount(2, { timeout: 30_000 });
+    await expect(messages(p.page).getByText(`Received by ${SIZE} of ${SIZE}`)).toHaveCount(2, { timeout: 30_000 });
   }
   for (const p of people) await p.context.close();
 });

@@ -34,13 +34,18 @@ test("A creates a room, B and C join through the link, D through C's link; all f
   for (const p of all) expect(await shownTexts(p.page)).toEqual(order);
   // Receipts: everyone has every message.
   for (const p of all) {
-    await expect(messages(p.page).getByText("Seen by 4 of 4")).toHaveCount(4);
+    await expect(messages(p.page).getByText("Received by 4 of 4")).toHaveCount(4);
   }
   // Members are shown with their verified ids.
   await expect(a.page.getByRole("list", { name: "Members" })).toContainText(d.id);
-  // Leaving is announced to everyone.
+  // Leaving is confirmed, can be undone for a few seconds, and is then announced to
+  // everyone.
   await c.page.getByRole("button", { name: "Leave room" }).click();
-  await expect(c.page.getByRole("navigation", { name: "Rooms" }).getByRole("button", { name: /^Team, room/ })).toHaveCount(0);
+  await c.page.getByRole("alertdialog").getByRole("button", { name: "Stay" }).click();
+  await c.page.getByRole("button", { name: "Leave room" }).click();
+  await c.page.getByRole("alertdialog").getByRole("button", { name: "Leave" }).click();
+  await expect(c.page.getByRole("status").filter({ hasText: "You left Team." })).toBeVisible();
+  await expect(c.page.getByRole("navigation", { name: "Chats" }).getByRole("button", { name: /^Team, room/ })).toHaveCount(0, { timeout: 10_000 });
   for (const p of [a, b, d]) {
     await expect(messages(p.page)).toContainText("Cat left the room");
     await expect(members(p.page)).toHaveCount(3);
@@ -63,7 +68,7 @@ async function teamOfFour(browser: import("@playwright/test").Browser, url: stri
 async function comeBack(context: import("@playwright/test").BrowserContext, url: string): Promise<Page> {
   const page = await context.newPage();
   await page.goto(url);
-  await page.getByRole("navigation", { name: "Rooms" }).getByRole("button", { name: /^Team, room/ }).click();
+  await page.getByRole("navigation", { name: "Chats" }).getByRole("button", { name: /^Team, room/ }).click();
   await expect(page.getByRole("region", { name: "Room Team" })).toBeVisible();
   return page;
 }
@@ -78,9 +83,8 @@ test("D is away; A and B write and leave; D comes back and gets everything from 
   await b.page.close();
   const back = await d.context.newPage();
   await back.goto(appUrl());
-  // The room lists what Dan has not read yet.
-  await expect(back.getByRole("navigation", { name: "Rooms" }).getByRole("button", { name: "Team, room, 2 unread" })).toBeVisible();
-  await back.getByRole("navigation", { name: "Rooms" }).getByRole("button", { name: /^Team, room/ }).click();
+  // The room Dan had open opens again, with what he missed.
+  await expect(back.getByRole("region", { name: "Room Team" })).toBeVisible();
   await expect(messages(back).getByRole("article")).toHaveCount(2);
   expect(await shownTexts(back)).toEqual(await shownTexts(c.page));
   // Only C is online for D now.
@@ -141,7 +145,7 @@ test("a long catch-up (250 messages) arrives complete, in batches", async ({ bro
   for (let i = 0; i < 250; i++) await say(a.page, `backlog ${i}`);
   const back = await b.context.newPage();
   await back.goto(appUrl());
-  await back.getByRole("navigation", { name: "Rooms" }).getByRole("button", { name: /^Pair, room/ }).click();
+  await back.getByRole("navigation", { name: "Chats" }).getByRole("button", { name: /^Pair, room/ }).click();
   // 250 messages and 2 "joined" lines; the latest 100 are shown.
   await expect(back.getByRole("button", { name: /Show earlier messages/ })).toHaveText("Show earlier messages (152 more)", { timeout: 30_000 });
   await expect(messages(back).getByRole("article").last()).toContainText("backlog 249");
@@ -154,9 +158,11 @@ test("a room's unread count survives a reload and clears when the room is read",
   const link = await createRoom(a.page, "Pair");
   await joinRoom(b.page, link, "Pair");
   await expect(members(a.page).filter({ hasText: "Ben" })).toHaveAccessibleName("Ben, online");
-  // Ben comes back to the start page: no room open.
+  // Ben reads another room, so Pair's messages are unread for him.
+  await createRoom(b.page, "Solo");
   await b.page.reload();
-  const pair = (page: Page) => page.getByRole("navigation", { name: "Rooms" }).getByRole("button", { name: /^Pair, room/ });
+  await expect(b.page.getByRole("region", { name: "Room Solo" })).toBeVisible();
+  const pair = (page: Page) => page.getByRole("navigation", { name: "Chats" }).getByRole("button", { name: /^Pair, room/ });
   await expect(pair(b.page)).toHaveAccessibleName("Pair, room");
   await expect(members(a.page).filter({ hasText: "Ben" })).toHaveAccessibleName("Ben, online");
   await say(a.page, "one");

@@ -129,7 +129,15 @@ test("settings: an unreachable server shows offline; choosing the local server b
   await expect(status(page)).toContainText("Offline: server unreachable");
 
   await page.getByRole("button", { name: "Settings" }).click();
-  const server = page.getByRole("textbox", { name: "Signaling server" });
+  const settings = page.getByRole("dialog", { name: "Settings" });
+  // Escape closes without saving, and the focus goes back to the Settings button.
+  await page.keyboard.press("Escape");
+  await expect(settings).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Settings" })).toBeFocused();
+  await page.getByRole("button", { name: "Settings" }).click();
+  // The network settings are folded away under "Advanced".
+  await settings.getByText("Advanced network settings").click();
+  const server = settings.getByRole("textbox", { name: "Signaling server" });
   await server.fill("not a url");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("alert").filter({ hasText: "must start with wss://" })).toBeVisible();
@@ -157,10 +165,11 @@ test("without clipboard access, Copy invite link says so and shows the link to c
   await page.goto(appUrl());
   await chooseName(page, "Grace");
   const id = await shownId(page);
+  await page.getByRole("button", { name: "Invite a friend" }).click();
   await page.getByRole("button", { name: "Copy invite link" }).click();
-  await expect(page.getByText("Could not copy; select the link and copy it by hand.")).toBeVisible();
+  await expect(page.getByText("Could not copy; select it above and copy it by hand.")).toBeVisible();
   const field = page.getByRole("textbox", { name: "Invite link" });
-  await expect(field).toHaveValue(new RegExp(`#invite=${id}$`));
+  await expect(field).toHaveValue(new RegExp(`#invite=${id}&from=Grace$`));
   await expect(field).not.toBeEditable();
   await context.close();
 });

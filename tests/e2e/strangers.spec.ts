@@ -48,7 +48,7 @@ test("500 stored contacts: the page dials a few at a time, stays well under the 
   await a.page.close();
   await page.goto(appUrl());
   await expect(status(page)).toHaveText("Online");
-  await expect(page.getByRole("navigation", { name: "Contacts" }).getByRole("button")).toHaveCount(500);
+  await expect(page.getByRole("navigation", { name: "Chats" }).getByRole("button")).toHaveCount(500);
 
   let most = 0;
   for (let i = 0; i < 20; i++) {
@@ -121,7 +121,7 @@ test("a stranger flood: 200 new identities dial Alice and write; her page stays 
   // Nothing of theirs was stored, and they are not contacts.
   const keys = await a.page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("peerchat/v1/chat/")));
   expect(keys.every((k) => k.startsWith(`peerchat/v1/chat/${b.id}/`))).toBe(true);
-  await expect(a.page.getByRole("navigation", { name: "Contacts" }).getByRole("button")).toHaveCount(1);
+  await expect(a.page.getByRole("navigation", { name: "Chats" }).getByRole("button")).toHaveCount(1);
   // After a reload the requests are gone (they were never kept) and nobody is dialed back.
   await a.page.reload();
   await expect(status(a.page)).toHaveText("Online");

@@ -129,7 +129,7 @@ export async function person(browser: import("@playwright/test").Browser, url: s
 
 /** The contact button of `name` in the contact list. */
 export function contact(page: Page, name: string) {
-  return page.getByRole("navigation", { name: "Contacts" }).getByRole("button", { name: new RegExp(`^${name},`) });
+  return page.getByRole("navigation", { name: "Chats" }).getByRole("button", { name: new RegExp(`^${name},`) });
 }
 
 /** The messages log of the open conversation. */

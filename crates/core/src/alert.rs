@@ -122,7 +122,10 @@ mod tests {
         assert_eq!(n.title, "Alice");
         assert_eq!(n.body, "hello there");
         assert_eq!(n.tag, "peerchat:chat:pc-aaaaaaaaaaaaaaaaaaaa");
-        assert_eq!(notification(&prefs, &arrival(Some("Hikers"))).title, "Alice in Hikers");
+        assert_eq!(
+            notification(&prefs, &arrival(Some("Hikers"))).title,
+            "Alice in Hikers"
+        );
         prefs.hide_text = true;
         assert_eq!(notification(&prefs, &arrival(None)).body, "New message");
         let long = Arrival {
@@ -130,7 +133,10 @@ mod tests {
             ..arrival(None)
         };
         prefs.hide_text = false;
-        assert_eq!(notification(&prefs, &long).body.chars().count(), MAX_BODY_CHARS);
+        assert_eq!(
+            notification(&prefs, &long).body.chars().count(),
+            MAX_BODY_CHARS
+        );
     }
 
     #[test]

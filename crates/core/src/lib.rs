@@ -10,7 +10,9 @@
 
 pub mod alert;
 pub mod backoff;
+pub mod backup;
 pub mod binding;
+pub mod calendar;
 pub mod conversation;
 pub mod endpoint;
 pub mod engine;
@@ -21,9 +23,11 @@ pub mod ice;
 pub mod identity;
 pub mod lease;
 pub mod limits;
+pub mod links;
 pub mod name;
 pub mod prefs;
 pub mod primitives;
+pub mod qr;
 pub mod room;
 pub mod segments;
 pub mod signaling;

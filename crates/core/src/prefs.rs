@@ -98,8 +98,7 @@ pub fn parse_page_address(text: &str) -> Result<Option<String>, PageAddressError
     if text.is_empty() {
         return Ok(None);
     }
-    if text.len() > MAX_PAGE_ADDRESS || text.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    if text.len() > MAX_PAGE_ADDRESS || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(PageAddressError::Invalid);
     }
     let lower = text.to_ascii_lowercase();
@@ -133,7 +132,10 @@ pub fn reachable_by_friends(address: &str) -> bool {
         Some((v6, _)) => v6,
         None => host.split(':').next().unwrap_or(host),
     };
-    if host.is_empty() || host == "localhost" || host.ends_with(".localhost") || host.ends_with(".local")
+    if host.is_empty()
+        || host == "localhost"
+        || host.ends_with(".localhost")
+        || host.ends_with(".local")
     {
         return false;
     }
@@ -176,15 +178,31 @@ mod tests {
             parse_page_address("https://me.example/peerchat/#x"),
             Ok(Some("https://me.example/peerchat/".into()))
         );
-        assert_eq!(parse_page_address("file:///x"), Err(PageAddressError::NotHttp));
-        assert_eq!(parse_page_address("javascript:alert(1)"), Err(PageAddressError::NotHttp));
-        assert_eq!(parse_page_address("https://a b"), Err(PageAddressError::Invalid));
-        assert_eq!(parse_page_address("https:///x"), Err(PageAddressError::Invalid));
+        assert_eq!(
+            parse_page_address("file:///x"),
+            Err(PageAddressError::NotHttp)
+        );
+        assert_eq!(
+            parse_page_address("javascript:alert(1)"),
+            Err(PageAddressError::NotHttp)
+        );
+        assert_eq!(
+            parse_page_address("https://a b"),
+            Err(PageAddressError::Invalid)
+        );
+        assert_eq!(
+            parse_page_address("https:///x"),
+            Err(PageAddressError::Invalid)
+        );
     }
 
     #[test]
     fn which_addresses_friends_can_open() {
-        for ok in ["https://peerchat.example/", "http://93.184.216.34:8080/x", "https://[2001:db8::1]/"] {
+        for ok in [
+            "https://peerchat.example/",
+            "http://93.184.216.34:8080/x",
+            "https://[2001:db8::1]/",
+        ] {
             assert!(reachable_by_friends(ok), "{ok}");
         }
         for no in [

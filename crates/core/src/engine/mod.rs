@@ -30,8 +30,8 @@ pub use effect::{Effect, LinkCommand, Notice};
 pub use input::{Input, Intent, LinkEvent, LinkId, StoreError};
 pub use store::Snapshot;
 pub use view::{
-    Arrival, ContactView, Delivery, MemberView, PREVIEW_CHARS, Preview, RequestView, RoomView,
-    Target, ViewChange, preview_text,
+    Arrival, ChatItem, ContactView, Delivery, MemberView, PREVIEW_CHARS, Preview, RequestView,
+    RoomView, Target, ViewChange, chat_list, delivery_label, preview_text, receipt_label,
 };
 
 use crate::frame::Frame;

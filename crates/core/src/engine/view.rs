@@ -59,7 +59,7 @@ pub struct RoomView {
 }
 
 /// The latest message of a conversation or room, as the conversation list shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Preview {
     /// Its text, at most [`PREVIEW_CHARS`] characters of its first line.
     pub text: String,
@@ -89,7 +89,7 @@ pub fn preview_text(text: &str) -> String {
 }
 
 /// A conversation the person can open: a contact's or a room.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Target {
     /// The conversation with a contact.
     Peer(PeerId),
@@ -172,4 +172,159 @@ pub enum ViewChange {
     Members(Vec<MemberView>),
     /// Version vectors of the open room's members (mine included), for receipts.
     Receipts(Vec<Vector>),
+}
+
+/// One entry of the conversation list: a contact or a room.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ChatItem {
+    /// What opening it opens.
+    pub target: Target,
+    /// The contact's name (or id), or the room's name.
+    pub label: String,
+    /// A contact: connected now. A room: at least one other member connected.
+    pub online: bool,
+    /// Messages not yet seen.
+    pub unread: u32,
+    /// The latest message.
+    pub last: Option<Preview>,
+}
+
+impl ChatItem {
+    /// The line under the name: "You: …", "Bob: …" in rooms, the text, or what to do
+    /// when there is no message yet.
+    pub fn preview_line(&self) -> String {
+        match (&self.last, &self.target) {
+            (Some(p), _) if p.mine => format!("You: {}", p.text),
+            (Some(p), _) => match &p.author {
+                Some(author) => format!("{author}: {}", p.text),
+                None => p.text.clone(),
+            },
+            (None, Target::Peer(_)) => "No messages yet".into(),
+            (None, Target::Room(_)) => "No messages yet: invite people".into(),
+        }
+    }
+
+    /// The accessible name of the entry: name, kind or state, unread count. Stable as
+    /// messages arrive (the preview is the entry's description, not its name).
+    pub fn accessible_name(&self) -> String {
+        let state = match (&self.target, self.online) {
+            (Target::Room(_), _) => "room",
+            (Target::Peer(_), true) => "online",
+            (Target::Peer(_), false) => "offline",
+        };
+        match self.unread {
+            0 => format!("{}, {state}", self.label),
+            n => format!("{}, {state}, {n} unread", self.label),
+        }
+    }
+}
+
+/// Contacts and rooms in one list, the most recent conversation first (a room without
+/// messages counts from when I joined it; a contact without messages goes last), then by
+/// name, so the order never depends on anything but what is shown.
+pub fn chat_list(contacts: &[ContactView], rooms: &[RoomView]) -> Vec<ChatItem> {
+    let mut items: Vec<(u64, ChatItem)> = contacts
+        .iter()
+        .map(|c| {
+            let item = ChatItem {
+                target: Target::Peer(c.id.clone()),
+                label: c.label(),
+                online: c.online,
+                unread: c.unread,
+                last: c.last.clone(),
+            };
+            (c.last.as_ref().map_or(0, |p| p.at), item)
+        })
+        .chain(rooms.iter().map(|r| {
+            let item = ChatItem {
+                target: Target::Room(r.id.clone()),
+                label: r.name.clone(),
+                online: r.online > 0,
+                unread: r.unread,
+                last: r.last.clone(),
+            };
+            (r.last.as_ref().map_or(r.since, |p| p.at), item)
+        }))
+        .collect();
+    items.sort_by(|(at_a, a), (at_b, b)| {
+        at_b.cmp(at_a)
+            .then_with(|| a.label.to_lowercase().cmp(&b.label.to_lowercase()))
+            .then_with(|| a.target.cmp(&b.target))
+    });
+    items.into_iter().map(|(_, item)| item).collect()
+}
+
+/// Where one of my messages in a conversation is, in words: "Delivered" (the peer stored
+/// it), "Sent" (on the channel), "Waiting for Bob to come online" (Bob is not connected:
+/// it goes when they are), or "Sending".
+pub fn delivery_label(seq: u64, delivery: &Delivery, peer_online: bool, peer: &str) -> String {
+    if seq <= delivery.acked {
+        "Delivered".into()
+    } else if seq <= delivery.sent {
+        "Sent".into()
+    } else if !peer_online {
+        format!("Waiting for {peer} to come online")
+    } else {
+        "Sending".into()
+    }
+}
+
+/// What a room message's receipt says: how many of the members present hold a copy.
+pub fn receipt_label(holders: usize, present: usize) -> String {
+    format!("Received by {} of {present}", holders.min(present))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contact(id: &str, name: &str, at: Option<u64>) -> ContactView {
+        ContactView {
+            id: PeerId::parse(id).unwrap(),
+            name: Some(name.into()),
+            online: false,
+            unread: 0,
+            last: at.map(|at| Preview {
+                text: "hi".into(),
+                at,
+                mine: false,
+                author: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn newest_conversation_first() {
+        let a = contact("pc-aaaaaaaaaaaaaaaaaaaa", "Ann", Some(10));
+        let b = contact("pc-bbbbbbbbbbbbbbbbbbbb", "Bob", None);
+        let c = contact("pc-cccccccccccccccccccc", "Cy", Some(30));
+        let room = RoomView {
+            id: crate::room::RoomId::parse("es45fivs2bcudqatncdiqtz7rq").unwrap(),
+            name: "Team".into(),
+            unread: 2,
+            online: 1,
+            last: None,
+            since: 20,
+        };
+        let list = chat_list(&[a, b, c], &[room]);
+        let labels: Vec<&str> = list.iter().map(|i| i.label.as_str()).collect();
+        assert_eq!(labels, ["Cy", "Team", "Ann", "Bob"]);
+        assert_eq!(list[1].accessible_name(), "Team, room, 2 unread");
+        assert_eq!(list[3].accessible_name(), "Bob, offline");
+        assert_eq!(list[3].preview_line(), "No messages yet");
+        assert_eq!(list[0].preview_line(), "hi");
+    }
+
+    #[test]
+    fn delivery_words() {
+        let d = Delivery { acked: 1, sent: 2 };
+        assert_eq!(delivery_label(1, &d, false, "Bob"), "Delivered");
+        assert_eq!(delivery_label(2, &d, false, "Bob"), "Sent");
+        assert_eq!(
+            delivery_label(3, &d, false, "Bob"),
+            "Waiting for Bob to come online"
+        );
+        assert_eq!(delivery_label(3, &d, true, "Bob"), "Sending");
+        assert_eq!(receipt_label(4, 3), "Received by 3 of 3");
+    }
 }
