@@ -18,6 +18,7 @@ const dir = process.env.TRUNK_STAGING_DIR;
 if (!dir) throw new Error("inline.mjs runs as a trunk post_build hook (TRUNK_STAGING_DIR unset)");
 
 const files = readdirSync(dir);
+// The manifest and its icon are copied beside the page, not inlined.
 const glueFile = files.find((f) => f.endsWith(".js"));
 const wasmFile = files.find((f) => f.endsWith("_bg.wasm"));
 if (!glueFile || !wasmFile) throw new Error(`glue or wasm missing in ${dir}: ${files}`);
@@ -51,7 +52,8 @@ const csp = [
   `script-src 'sha256-${hash}' 'wasm-unsafe-eval'`,
   "style-src 'unsafe-inline'",
   "connect-src ws: wss:",
-  "img-src data:",
+  "img-src data: 'self'",
+  "manifest-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
 ].join("; ");

@@ -11,6 +11,8 @@ const TYPES = {
   ".css": "text/css",
   ".wasm": "application/wasm",
   ".json": "application/json",
+  ".webmanifest": "application/manifest+json",
+  ".svg": "image/svg+xml",
 };
 
 /** Starts a server for `dir` on `port` (0 picks a free one); resolves to the http.Server. */

@@ -173,3 +173,19 @@ test("without clipboard access, Copy invite link says so and shows the link to c
   await expect(field).not.toBeEditable();
   await context.close();
 });
+
+test("installable: the page links a web app manifest with an icon, both served beside it", async ({ page, appUrl, httpBase }) => {
+  const missing: string[] = [];
+  page.on("response", (r) => {
+    if (r.status() >= 400) missing.push(r.url());
+  });
+  await page.goto(appUrl());
+  await expect(page.getByRole("heading", { name: "Welcome to Peerchat" })).toBeVisible();
+  const href = await page.locator("link[rel=manifest]").getAttribute("href");
+  const manifest = await (await fetch(new URL(href!, httpBase))).json();
+  expect(manifest.name).toBe("Peerchat");
+  const icon = await fetch(new URL(manifest.icons[0].src, httpBase));
+  expect(icon.headers.get("content-type")).toBe("image/svg+xml");
+  expect(await page.locator("link[rel=icon]").getAttribute("href")).toMatch(/^data:image\/svg\+xml,/);
+  expect(missing).toEqual([]);
+});
