@@ -9,6 +9,14 @@ use serde::{Deserialize, Serialize};
 /// Items per segment.
 pub const SEGMENT_LEN: usize = 200;
 
+/// A new item starts the next segment when the last one would grow past this many bytes
+/// (200 long messages would not fit a record): one append stays a small write.
+pub const SEGMENT_TARGET_BYTES: usize = 60 * 1024;
+
+/// Largest segment read, in bytes. Generous: segments written before the byte budget
+/// could hold 200 messages of up to 2,000 characters each, and must still load.
+pub const MAX_SEGMENT_BYTES: usize = 4 * 1024 * 1024;
+
 /// A stored segment: `{"v":1,"m":[...]}`.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +40,7 @@ impl<T: Serialize + DeserializeOwned> Segment<T> {
 
 impl<T: Serialize + DeserializeOwned> Versioned for Segment<T> {
     const VERSION: u64 = 1;
+    const MAX_BYTES: usize = MAX_SEGMENT_BYTES;
 }
 
 /// A stored value that could not be read.
@@ -151,7 +160,13 @@ impl<T: Clone + Serialize + DeserializeOwned> SegmentLog<T> {
             self.tail.clear();
         }
         self.tail.push(item.clone());
-        let text = storage::encode(&Segment::new(self.tail.clone()));
+        let mut text = storage::encode(&Segment::new(self.tail.clone()));
+        if text.len() > SEGMENT_TARGET_BYTES && self.tail.len() > 1 {
+            // Too many bytes for one record: the item opens the next segment.
+            self.tail = vec![item.clone()];
+            self.last_segment += 1;
+            text = storage::encode(&Segment::new(self.tail.clone()));
+        }
         (self.key(self.last_segment), text)
     }
 
@@ -166,5 +181,38 @@ impl<T: Clone + Serialize + DeserializeOwned> SegmentLog<T> {
             self.tail = items.clone();
         }
         (self.key(n), storage::encode(&Segment::new(items)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn long_items_open_a_new_segment_before_a_record_grows_too_large() {
+        let mut log: SegmentLog<String> = SegmentLog::new("p".into());
+        let mut disk = BTreeMap::new();
+        let item = "é".repeat(2_000);
+        for _ in 0..SEGMENT_LEN {
+            let (key, text) = log.append(&item);
+            assert!(text.len() <= SEGMENT_TARGET_BYTES, "{key}: {} bytes", text.len());
+            disk.insert(key, text);
+        }
+        assert!(disk.len() > 1, "200 long items do not fit one record");
+        let loaded = SegmentLog::<String>::load("p".into(), |k| disk.get(k).cloned(), |_| true);
+        assert!(loaded.damaged.is_empty());
+        assert_eq!(loaded.items.len(), SEGMENT_LEN);
+    }
+
+    #[test]
+    fn an_old_oversized_segment_still_loads() {
+        let items: Vec<String> = vec!["x".repeat(2_000); SEGMENT_LEN];
+        let text = storage::encode(&Segment::new(items));
+        assert!(text.len() > storage::MAX_RECORD_BYTES);
+        let loaded =
+            SegmentLog::<String>::load("p".into(), |k| (k == "p/0").then(|| text.clone()), |_| true);
+        assert!(loaded.damaged.is_empty());
+        assert_eq!(loaded.items.len(), SEGMENT_LEN);
     }
 }

@@ -73,6 +73,8 @@ pub enum DecodeError {
 pub trait Versioned: Serialize + DeserializeOwned {
     /// The schema version this code reads and writes.
     const VERSION: u64;
+    /// Largest stored text read as this value, in bytes: refused beyond it.
+    const MAX_BYTES: usize = MAX_RECORD_BYTES;
 }
 
 /// A versioned value kept under one fixed key.
@@ -109,7 +111,7 @@ pub fn load<T: Versioned>(stored: Option<&str>) -> Loaded<T> {
 
 /// Decodes one record, checking size and version first.
 pub fn decode<T: Versioned>(raw: &str) -> Result<T, DecodeError> {
-    if raw.len() > MAX_RECORD_BYTES {
+    if raw.len() > T::MAX_BYTES {
         return Err(DecodeError::TooLarge);
     }
     let header: VersionOnly = serde_json::from_str(raw).map_err(|_| DecodeError::NotJson)?;
