@@ -3,6 +3,8 @@
 // changed, backup and restore, deleting everything, the phone layout, and accessibility
 // (axe-core) on every screen in light and dark.
 import AxeBuilder from "@axe-core/playwright";
+import jsQR from "jsqr";
+import { PNG } from "pngjs";
 import { readFileSync } from "node:fs";
 import type { Browser, Page } from "@playwright/test";
 import { befriend, chooseName, contact, createRoom, expect, joinRoom, messages, person, say, shownId, shownTexts, status, test } from "./support";
@@ -74,7 +76,8 @@ test("the conversation list, the unread count in the title and favicon, notifica
   await expect(a.page).toHaveTitle("(1) Peerchat");
   expect(await a.page.locator("link[rel=icon]").getAttribute("href")).toContain("1%3C/text%3E");
 
-  // The notification: who and what, one per conversation; a click opens it.
+  // The notification: who and what, one per conversation; a click opens it. (Hidden
+  // tabs are covered below.)
   const shown = () => a.page.evaluate(() => (window as unknown as { __shown: { title: string; body: string; tag: string }[] }).__shown.map(({ title, body, tag }) => ({ title, body, tag })));
   await expect.poll(shown).toEqual([{ title: "Bob", body: "look at https://example.org/x?y=1.", tag: `peerchat:chat:${b.id}` }]);
   await a.page.evaluate(() => (window as unknown as { __shown: { onclick: () => void }[] }).__shown[0].onclick());
@@ -102,7 +105,32 @@ test("the conversation list, the unread count in the title and favicon, notifica
   await contact(c.page, "Alice").click();
   await say(c.page, "secret text");
   await expect.poll(async () => (await shown()).at(-1)).toEqual({ title: "Cat", body: "New message", tag: `peerchat:chat:${c.id}` });
+
+  // The tab hidden (another tab in front): a message to the open conversation notifies too.
+  await contact(a.page, "Cat").click();
+  const before = (await shown()).length;
+  await a.page.evaluate(() => {
+    Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+    Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
+    document.dispatchEvent(new Event("visibilitychange"));
+  });
+  await say(c.page, "while you were away");
+  await expect.poll(async () => (await shown()).length).toBe(before + 1);
+  await expect(a.page).toHaveTitle("(1) Peerchat");
   for (const p of [a, b, c]) await p.context.close();
+});
+
+test("the invite dialog's QR code decodes to the invite link", async ({ browser, appUrl }) => {
+  const a = await person(browser, appUrl(), "Alice");
+  await a.page.getByRole("button", { name: "Invite a friend" }).click();
+  const dialog = a.page.getByRole("dialog", { name: "Invite a friend" });
+  const link = await dialog.getByRole("textbox", { name: "Invite link" }).inputValue();
+  // The page is on 127.0.0.1: it says a friend's machine cannot open it.
+  await expect(dialog.getByRole("note")).toContainText("only works on this computer or network");
+  const png = PNG.sync.read(await dialog.getByRole("img", { name: "QR code of the invite link" }).screenshot());
+  const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+  expect(code?.data).toBe(link);
+  await a.context.close();
 });
 
 test("deleting messages and removing a contact: confirmed, undoable, and gone for good", async ({ browser, appUrl }) => {
@@ -135,6 +163,9 @@ test("deleting messages and removing a contact: confirmed, undoable, and gone fo
   await expect(messages(a.page).getByRole("article")).toHaveCount(1);
   expect(await shownTexts(a.page)).toEqual(["third"]);
   expect(await shownTexts(b.page)).toEqual(["first", "second", "third"]);
+  const stored = () => a.page.evaluate(() => Object.entries(localStorage).filter(([k]) => k.startsWith("peerchat/v1/")));
+  const texts = (entries: [string, string][]) => entries.filter(([, v]) => v.includes("first") || v.includes("second"));
+  expect(texts(await stored())).toEqual([]);
 
   // Removed: out of the list, its messages gone; Bob can only write as a request now.
   await a.page.getByRole("button", { name: "Remove contact" }).click();
@@ -144,6 +175,8 @@ test("deleting messages and removing a contact: confirmed, undoable, and gone fo
   await a.page.reload();
   await expect(status(a.page)).toHaveText("Online");
   await expect(contact(a.page, "Bob")).toHaveCount(0);
+  // Nothing of Bob's is left in storage: no conversation, no meta record, no message.
+  expect((await stored()).filter(([k, v]) => k.includes(b.id) || v.includes(b.id) || v.includes("third"))).toEqual([]);
   await say(b.page, "are you there?");
   await expect(a.page.getByRole("navigation", { name: "Message requests" }).getByRole("button", { name: /^Bob, request/ })).toBeVisible();
   await a.context.close();
@@ -179,6 +212,8 @@ test("backup and restore: another browser takes over the identity, contacts and 
   await contact(a.page, "Bob").click();
   await say(a.page, "before the backup");
   await expect(messages(a.page).getByRole("article").last()).toContainText("Delivered");
+  await createRoom(a.page, "Book club");
+  await say(a.page, "room note");
 
   const settings = await openSettings(a.page);
   await settings.getByLabel("Passphrase for the backup").fill("correct horse battery");
@@ -201,7 +236,7 @@ test("backup and restore: another browser takes over the identity, contacts and 
   await expect(restore.getByText("This file could not be opened: the passphrase is wrong or the file was changed.")).toBeVisible();
   await restore.getByLabel("Backup passphrase").fill("correct horse battery");
   await restore.getByRole("button", { name: "Open backup" }).click();
-  await expect(restore.getByText(new RegExp(`^Backup of Alice \\(${a.id}\\), made .*: 1 contacts, 0 rooms, 1 messages\\.$`))).toBeVisible();
+  await expect(restore.getByText(new RegExp(`^Backup of Alice \\(${a.id}\\), made .*: 1 contacts, 1 rooms, \\d+ messages\\.$`))).toBeVisible();
   await restore.getByRole("button", { name: "Replace everything with the backup" }).click();
 
   // The page starts again as Alice: same ID, Bob a contact, the history there, and the
@@ -209,6 +244,7 @@ test("backup and restore: another browser takes over the identity, contacts and 
   await expect(n.page.getByRole("heading", { name: "Hello, Alice" })).toBeVisible();
   expect(await shownId(n.page)).toBe(a.id);
   await expect(contact(n.page, "Bob")).toHaveAccessibleName(/^Bob, online/, { timeout: 20_000 });
+  await expect(n.page.getByRole("navigation", { name: "Chats" }).getByRole("button", { name: /^Book club, room/ })).toBeVisible();
   await contact(n.page, "Bob").click();
   expect(await shownTexts(n.page)).toEqual(["before the backup"]);
   await contact(b.page, "Alice").click();
