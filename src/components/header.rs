@@ -1,7 +1,7 @@
 //! The top bar: the name of the app, the connection status and the settings button.
 
 use super::status_badge::StatusBadge;
-use crate::session::Session;
+use crate::session::{Connection, Session};
 use leptos::prelude::*;
 
 /// The top bar. `settings_open` opens the settings dialog.
@@ -12,7 +12,10 @@ pub fn Header(settings_open: RwSignal<bool>) -> impl IntoView {
     view! {
         <header class="topbar">
             <h1 class="brand">"Peerchat"</h1>
-            <StatusBadge />
+            // Nothing to say before the person has chosen a name (nothing was tried yet).
+            <Show when=move || session.connection.with(|c| *c != Connection::Idle)>
+                <StatusBadge />
+            </Show>
             <Show when=move || has_profile.get()>
                 <button
                     type="button"

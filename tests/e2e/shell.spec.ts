@@ -6,6 +6,8 @@ import { DIST, PeerServer, chooseName, expect, freePort, shownId, status, test }
 
 test("first visit asks for a name; after a reload the name and the id are the same", async ({ page, appUrl }) => {
   await page.goto(appUrl());
+  // Nothing was tried yet: no connection status to worry about.
+  await expect(page.getByRole("status", { name: "Connection status" })).toHaveCount(0);
   // An empty name is refused with a clear message.
   await page.getByRole("textbox", { name: "Your name" }).fill("   ");
   await page.getByRole("button", { name: "Start chatting" }).click();
