@@ -13,7 +13,7 @@ pub fn Header(settings_open: RwSignal<bool>) -> impl IntoView {
         <header class="topbar">
             <h1 class="brand">"Peerchat"</h1>
             // Nothing to say before the person has chosen a name (nothing was tried yet).
-            <Show when=move || session.connection.with(|c| *c != Connection::Idle)>
+            <Show when=move || has_profile.get() || session.connection.with(|c| *c != Connection::Idle)>
                 <StatusBadge />
             </Show>
             <Show when=move || has_profile.get()>

@@ -2,15 +2,35 @@
 //! window over a long message list (only the latest messages are rendered).
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// Messages rendered at first, and added per "Show earlier messages".
 pub const PAGE: usize = 100;
 
-/// The "←" button that returns to the contacts on narrow screens.
+/// The "←" button that returns to the conversation list on narrow screens. The focus
+/// goes back to the list's entry of the conversation just left (not to the page).
 #[component]
 pub fn BackButton(#[prop(into)] on_back: Callback<()>) -> impl IntoView {
+    let back = move |_| {
+        let entry = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| {
+                d.query_selector(".contacts button[aria-current=\"true\"]")
+                    .ok()
+                    .flatten()
+            })
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        on_back.run(());
+        // After the list is shown again (a hidden button cannot take the focus).
+        if let Some(entry) = entry {
+            leptos::task::spawn_local(async move {
+                gloo_timers::future::TimeoutFuture::new(0).await;
+                entry.focus().ok();
+            });
+        }
+    };
     view! {
-        <button type="button" class="back" aria-label="Back to contacts" on:click=move |_| on_back.run(())>
+        <button type="button" class="back" aria-label="Back to contacts" on:click=back>
             "←"
         </button>
     }

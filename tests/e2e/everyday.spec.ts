@@ -284,6 +284,8 @@ test("on a phone: one pane at a time, a compact room header with the members beh
   await expect(a.page.getByRole("navigation", { name: "Chats" })).toBeHidden();
   await a.page.getByRole("button", { name: "Back to contacts" }).click();
   await expect(a.page.getByRole("navigation", { name: "Chats" })).toBeVisible();
+  // The focus lands on the room just left, not on the page.
+  await expect(a.page.getByRole("navigation", { name: "Chats" }).getByRole("button", { name: /^Hikers, room/ })).toBeFocused();
   await a.context.close();
   await b.context.close();
 });

@@ -196,7 +196,11 @@ mod tests {
         let item = "é".repeat(2_000);
         for _ in 0..SEGMENT_LEN {
             let (key, text) = log.append(&item);
-            assert!(text.len() <= SEGMENT_TARGET_BYTES, "{key}: {} bytes", text.len());
+            assert!(
+                text.len() <= SEGMENT_TARGET_BYTES,
+                "{key}: {} bytes",
+                text.len()
+            );
             disk.insert(key, text);
         }
         assert!(disk.len() > 1, "200 long items do not fit one record");
@@ -210,8 +214,11 @@ mod tests {
         let items: Vec<String> = vec!["x".repeat(2_000); SEGMENT_LEN];
         let text = storage::encode(&Segment::new(items));
         assert!(text.len() > storage::MAX_RECORD_BYTES);
-        let loaded =
-            SegmentLog::<String>::load("p".into(), |k| (k == "p/0").then(|| text.clone()), |_| true);
+        let loaded = SegmentLog::<String>::load(
+            "p".into(),
+            |k| (k == "p/0").then(|| text.clone()),
+            |_| true,
+        );
         assert!(loaded.damaged.is_empty());
         assert_eq!(loaded.items.len(), SEGMENT_LEN);
     }
