@@ -27,8 +27,7 @@ pub fn sdp_fingerprints(sdp: &str) -> Option<String> {
             valid.then(|| format!("{} {}", hash.to_ascii_lowercase(), hex.to_ascii_uppercase()))
         })
         .collect();
-    prints.sort();
-    prints.dedup();
+    crate::sorting::sort_dedup(&mut prints);
     (!prints.is_empty()).then(|| prints.join(","))
 }
 

@@ -219,7 +219,7 @@ pub fn to_resend<'a>(
         .into_iter()
         .filter(|m| &m.author == me && m.seq > have)
         .collect();
-    out.sort_by_key(|m| m.seq);
+    crate::sorting::sort_by_key(&mut out, |m| m.seq);
     out
 }
 

@@ -31,5 +31,6 @@ pub mod qr;
 pub mod room;
 pub mod segments;
 pub mod signaling;
+pub mod sorting;
 pub mod storage;
 pub mod text;

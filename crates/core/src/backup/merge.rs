@@ -71,7 +71,7 @@ fn replace(current: &Entries, backup: &Entries) -> Plan {
         .filter(|(k, v)| current.get(k) != Some(v))
         .collect();
     // Stable: the identity first, the rest in key order.
-    writes.sort_by_key(|(k, _)| k != IDENTITY_KEY);
+    crate::sorting::sort_by_key(&mut writes, |(k, _)| k != IDENTITY_KEY);
     let added_messages = backup
         .iter()
         .filter(|(k, _)| matches!(classify(k), Key::ChatSegment(_) | Key::RoomSegment(_)))
@@ -248,7 +248,7 @@ fn merge_chat(current: &Entries, backup: &Entries, me: &PeerId, peer: &PeerId, p
         .map(|m| (m.author.clone(), m.seq))
         .collect();
     let mut incoming = theirs.messages;
-    incoming.sort_by(Message::order);
+    crate::sorting::sort_by(&mut incoming, Message::order);
     for m in incoming {
         if here.contains_id(&m.id) {
             continue;
@@ -277,7 +277,7 @@ fn merge_room(current: &Entries, backup: &Entries, room: &RoomId, plan: &mut Pla
         .map(|m| (m.author.clone(), m.seq))
         .collect();
     let mut incoming = theirs.items;
-    incoming.sort_by(|a, b| a.order(b));
+    crate::sorting::sort_by(&mut incoming, |a, b| a.order(b));
     for m in incoming {
         if ids.contains(&m.id) {
             continue;

@@ -172,7 +172,7 @@ impl Engine {
             return;
         }
         let mut list: Vec<&super::contacts::Person> = self.people.contacts.values().collect();
-        list.sort_by_key(|p| p.order);
+        crate::sorting::sort_by_key(&mut list, |p| p.order);
         let record = Contacts::new(list.into_iter().map(|p| p.contact.clone()).collect());
         self.write(
             CONTACTS_KEY.into(),
@@ -507,7 +507,7 @@ impl Engine {
             }
         }
         let mut recent: Vec<(&PeerId, &Person)> = self.people.contacts.iter().collect();
-        recent.sort_by_key(|(id, p)| {
+        crate::sorting::sort_by_key(&mut recent, |(id, p)| {
             (
                 std::cmp::Reverse(p.meta.at),
                 std::cmp::Reverse(p.order),
@@ -579,7 +579,7 @@ impl Engine {
 
     pub(super) fn contact_views(&self) -> Vec<ContactView> {
         let mut list: Vec<&Person> = self.people.contacts.values().collect();
-        list.sort_by_key(|p| p.order);
+        crate::sorting::sort_by_key(&mut list, |p| p.order);
         list.into_iter()
             .map(|p| ContactView {
                 id: p.contact.id.clone(),
@@ -598,7 +598,7 @@ impl Engine {
 
     pub(super) fn request_views(&self) -> Vec<RequestView> {
         let mut list: Vec<(&PeerId, &Request)> = self.people.requests.iter().collect();
-        list.sort_by_key(|(id, r)| (r.since, (*id).clone()));
+        crate::sorting::sort_by_key(&mut list, |(id, r)| (r.since, (*id).clone()));
         list.into_iter()
             .map(|(id, r)| RequestView {
                 id: id.clone(),

@@ -538,7 +538,7 @@ impl Engine {
                         .collect()
                 })
                 .unwrap_or_default();
-            messages.sort_by(Message::order);
+            crate::sorting::sort_by(&mut messages, Message::order);
             (messages, false)
         } else {
             return;

@@ -179,7 +179,9 @@ impl Engine {
         // Each author's messages in order, whatever order they were stored in; messages
         // are verified again here, and one that cannot be placed is simply not loaded.
         let mut items = loaded.items;
-        items.sort_by(|a, b| (&a.author, a.seq).cmp(&(&b.author, b.seq)));
+        crate::sorting::sort_by(&mut items, |a, b| {
+            (&a.author, a.seq).cmp(&(&b.author, b.seq))
+        });
         let mut log = RoomLog::new(id.clone());
         let mut parked = BTreeMap::new();
         for m in items {
@@ -250,8 +252,7 @@ impl Engine {
             .chain(r.stored.via.iter().filter(|p| !gone(p)).cloned())
             .collect();
         out.retain(|p| *p != self.my_id);
-        out.sort();
-        out.dedup();
+        crate::sorting::sort_dedup(&mut out);
         out
     }
 
@@ -1185,7 +1186,7 @@ impl Engine {
                 }
             })
             .collect();
-        list.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        crate::sorting::sort_by(&mut list, |a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
         list
     }
 

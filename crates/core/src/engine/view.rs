@@ -246,7 +246,7 @@ pub fn chat_list(contacts: &[ContactView], rooms: &[RoomView]) -> Vec<ChatItem> 
             (r.last.as_ref().map_or(r.since, |p| p.at), item)
         }))
         .collect();
-    items.sort_by(|(at_a, a), (at_b, b)| {
+    crate::sorting::sort_by(&mut items, |(at_a, a), (at_b, b)| {
         at_b.cmp(at_a)
             .then_with(|| a.label.to_lowercase().cmp(&b.label.to_lowercase()))
             .then_with(|| a.target.cmp(&b.target))

@@ -156,14 +156,14 @@ impl RoomLog {
             .iter()
             .filter(|m| m.seq > theirs.get(&m.author).copied().unwrap_or(0))
             .collect();
-        out.sort_by(|a, b| (&a.author, a.seq).cmp(&(&b.author, b.seq)));
+        crate::sorting::sort_by(&mut out, |a, b| (&a.author, a.seq).cmp(&(&b.author, b.seq)));
         out
     }
 
     /// The messages in the order every member shows.
     pub fn ordered(&self) -> Vec<&RoomMessage> {
         let mut out: Vec<&RoomMessage> = self.messages.iter().collect();
-        out.sort_by(|a, b| a.order(b));
+        crate::sorting::sort_by(&mut out, |a, b| a.order(b));
         out
     }
 
