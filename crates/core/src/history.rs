@@ -202,35 +202,36 @@ impl History {
     }
 
     /// Deletes every message but those `keep` accepts, and returns the writes that store
-    /// the rest from segment 0 on, then the keys of the segments left over, to remove.
-    /// Writes come first: a page that closes halfway shows some deleted messages again,
-    /// never loses a kept one.
-    pub fn clear(
-        &mut self,
-        keep: impl Fn(&Message) -> bool,
-    ) -> (Vec<(String, String)>, Vec<String>) {
-        let old_last = self.log.last_segment();
-        let kept: Vec<Message> = self.messages.drain(..).filter(|m| keep(m)).collect();
-        let prefix = self.log.key(0);
-        let prefix = prefix.strip_suffix("/0").unwrap_or(&prefix).to_string();
-        let me = self.me.clone();
-        *self = History {
-            log: SegmentLog::new(prefix),
-            ..History::new(&me, &me)
-        };
-        let mut writes = Vec::new();
-        for m in kept {
-            let (key, text) = self.append(m);
-            match writes.last_mut() {
-                Some((k, t)) if *k == key => *t = text,
-                _ => writes.push((key, text)),
+    /// it: each segment that held a deleted message, rewritten in place with the messages
+    /// it keeps (possibly none). Every write stands alone, so a page that closes halfway
+    /// shows some deleted messages again, never loses a kept one nor stores one twice.
+    /// Nothing is removed (segments are read until the first missing one).
+    pub fn clear(&mut self, keep: impl Fn(&Message) -> bool) -> Vec<(String, String)> {
+        let messages = std::mem::take(&mut self.messages);
+        let segments = std::mem::take(&mut self.segments);
+        self.ids.clear();
+        self.mine.clear();
+        let mut changed = BTreeSet::new();
+        for (m, seg) in messages.into_iter().zip(segments) {
+            if keep(&m) {
+                self.index(m, seg);
+            } else {
+                changed.insert(seg);
             }
         }
-        if writes.is_empty() {
-            writes.push((self.log.key(0), empty_segment_text()));
-        }
-        let removes = (writes.len()..=old_last).map(|n| self.log.key(n)).collect();
-        (writes, removes)
+        changed
+            .into_iter()
+            .map(|seg| {
+                let items = self
+                    .messages
+                    .iter()
+                    .zip(&self.segments)
+                    .filter(|(_, s)| **s == seg)
+                    .map(|(m, _)| m.clone())
+                    .collect();
+                self.log.rewrite(seg, items)
+            })
+            .collect()
     }
 
     /// The keys of every segment written so far (to remove the conversation).

@@ -56,6 +56,10 @@ pub struct Prefs {
     /// Light, dark, or the system's.
     #[serde(default)]
     pub theme: Theme,
+    /// Connect through the TURN relay only: peers never learn this machine's addresses,
+    /// at some cost in speed (needs a TURN server among the ICE servers).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub relay: bool,
     /// Where this page is published (`https://…/index.html`), for invite links made
     /// from a copy opened from disk or a private address. `None`: the page's own address.
     #[serde(default, skip_serializing_if = "Option::is_none")]

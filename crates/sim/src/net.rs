@@ -33,6 +33,8 @@ pub struct Pc {
     local_ready: bool,
     candidates_in: u32,
     connecting: bool,
+    /// An ICE timeout is pending for it (no path when both were ready).
+    ice_waiting: bool,
     open: bool,
     /// Crashed: what it had in flight is lost.
     dead: bool,
@@ -75,6 +77,11 @@ pub struct Net {
 /// Something in the network.
 #[derive(Debug, Clone)]
 pub enum NetEvent {
+    /// ICE gave up looking for a path (checked again: the path may have come back).
+    IceTimeout {
+        /// The connection.
+        pc: PcId,
+    },
     /// A page's signaling socket opens and registers.
     Register {
         /// The node.
@@ -179,6 +186,7 @@ fn new_pc(w: &mut World, node: usize, link: LinkId) -> PcId {
             local_ready: false,
             candidates_in: 0,
             connecting: false,
+            ice_waiting: false,
             open: false,
             dead: false,
             closed: false,
@@ -262,6 +270,10 @@ pub fn add_candidate(w: &mut World, pc: PcId) {
     try_connect(w, pc);
 }
 
+/// How long ICE looks for a path before the connection fails (Chromium: about 30 s
+/// for a connection that never connected; shorter here, to exercise the failure often).
+pub const ICE_TIMEOUT_MS: u64 = 10_000;
+
 fn try_connect(w: &mut World, a: PcId) {
     let Some(pa) = w.net.pcs.get(&a).cloned() else {
         return;
@@ -275,6 +287,15 @@ fn try_connect(w: &mut World, a: PcId) {
         return;
     }
     if !reachable(w, pa.node, pb.node) {
+        // As ICE: checks go on for a while, then the connection fails (no path).
+        for id in [a, b] {
+            if let Some(p) = w.net.pcs.get_mut(&id)
+                && !p.ice_waiting
+            {
+                p.ice_waiting = true;
+                w.after(ICE_TIMEOUT_MS, Event::Net(NetEvent::IceTimeout { pc: id }));
+            }
+        }
         return;
     }
     for id in [a, b] {
@@ -592,6 +613,24 @@ pub fn on_event(w: &mut World, event: NetEvent) {
                 LinkEvent::LocalCandidate(candidate),
                 0,
             );
+        }
+        NetEvent::IceTimeout { pc } => {
+            let Some(p) = w.net.pcs.get_mut(&pc) else {
+                return;
+            };
+            p.ice_waiting = false;
+            if p.dead || p.closed || p.open || p.connecting {
+                return;
+            }
+            let (node, incarnation, link, remote_pc) = (p.node, p.incarnation, p.link, p.remote_pc);
+            let remote = remote_pc.and_then(|r| w.net.pcs.get(&r)).map(|r| r.node);
+            if remote.is_some_and(|r| reachable(w, node, r)) {
+                return try_connect(w, pc);
+            }
+            if let Some(p) = w.net.pcs.get_mut(&pc) {
+                p.closed = true;
+            }
+            w.link_event(node, incarnation, link, LinkEvent::Unreachable, 0);
         }
         NetEvent::Open { pc } => {
             let Some(p) = w.net.pcs.get_mut(&pc) else {

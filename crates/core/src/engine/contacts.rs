@@ -377,8 +377,12 @@ impl Engine {
         }
     }
 
-    /// Opens a request for `peer`; false when the list is full.
+    /// Opens a request for `peer`; false when the list is full, or when the person
+    /// declined or removed `peer` this session (heard only for rooms' sake).
     fn open_request(&mut self, peer: &PeerId) -> bool {
+        if self.people.declined.contains(peer) {
+            return false;
+        }
         if self.people.requests.len() >= MAX_REQUESTS {
             if !std::mem::replace(&mut self.people.told_requests_full, true) {
                 self.notice(Notice::RequestsFull);
@@ -400,10 +404,12 @@ impl Engine {
     /// Whether an offer from `peer` may be answered now (closing an idle link for it if
     /// needed). Blocked and declined peers, and strangers beyond the limits, get silence.
     pub(super) fn admit_offer(&mut self, peer: &PeerId) -> bool {
-        // A declined peer (or a removed contact) that is in one of my rooms is heard for
-        // the room's sake.
+        // A declined peer (or a removed contact) is heard for the sake of a room: it may be
+        // a member, or joining one of mine through me (its join cannot reach me before it
+        // connects). Whatever it says outside rooms is ignored (`open_request`).
+        let in_a_room = self.rooms.values().any(|r| r.active());
         if self.people.blocked.contains(peer)
-            || (self.people.declined.contains(peer) && !self.is_room_peer(peer))
+            || (self.people.declined.contains(peer) && !self.is_room_peer(peer) && !in_a_room)
         {
             return false;
         }

@@ -619,13 +619,45 @@ impl Engine {
         };
         let acked = conv.counters.acked;
         conv.floor = (floor, floor_id);
-        let (writes, removes) = conv.history.clear(|m| m.author == me && m.seq > acked);
-        for (key, value) in writes {
-            self.write(key, value, AfterWrite::Record("conversation"));
+        let before = conv.history.clone();
+        let writes = conv.history.clear(|m| m.author == me && m.seq > acked);
+        self.uncleared.insert(peer.clone(), before);
+        self.clear_next(peer, writes);
+        self.dirty.contacts = true;
+        if self.open == Open::Peer(peer.clone()) {
+            self.open_peer(Some(peer.clone()));
         }
-        for key in removes {
-            self.effects.push_back(Effect::Remove { key });
+    }
+
+    /// The next step of a deletion's rewrite: one segment at a time, each only after the
+    /// one before is stored (a refusal stops it: `clear_failed`).
+    pub(super) fn clear_next(&mut self, peer: &PeerId, mut writes: Vec<(String, String)>) {
+        if writes.is_empty() {
+            self.uncleared.remove(peer);
+            return;
         }
+        let (key, value) = writes.remove(0);
+        self.write(
+            key,
+            value,
+            AfterWrite::Clearing {
+                peer: peer.clone(),
+                rest: writes,
+            },
+        );
+    }
+
+    /// A rewrite of a deletion was refused (storage full): the messages stay, in memory as
+    /// on disk (nothing was removed), and the person is told. The floor stays recorded,
+    /// which only means the peer is not asked for those messages again.
+    pub(super) fn clear_failed(&mut self, peer: &PeerId) {
+        if let Some(before) = self.uncleared.remove(peer)
+            && let Some(conv) = self.conversations.get_mut(peer)
+        {
+            conv.history = before;
+        }
+        let who = self.people.label(peer);
+        self.notice(super::Notice::NotDeleted { who });
         self.dirty.contacts = true;
         if self.open == Open::Peer(peer.clone()) {
             self.open_peer(Some(peer.clone()));

@@ -113,6 +113,11 @@ pub enum Notice {
         /// The conversation: "Bob (pc-…)", or the id.
         who: String,
     },
+    /// No network path to a contact was found (ICE failed before connecting).
+    NoPath {
+        /// The contact's name, or its id.
+        who: String,
+    },
     /// A contact presented another key than the one pinned at the first connection.
     KeyChanged {
         /// The contact: "Bob (pc-…)", or its id.
@@ -157,6 +162,9 @@ impl Notice {
             ),
             Notice::NotDeleted { who } => format!(
                 "Your messages with {who} were not deleted: storage refused the change (full or disabled). Nothing was lost; try again."
+            ),
+            Notice::NoPath { who } => format!(
+                "Could not reach {who}: no network path. A TURN server may help (Settings, Advanced network settings). Peerchat keeps trying."
             ),
             Notice::Impersonation { who, reason } => format!(
                 "Warning: a connection claiming to be your contact {who} was refused because {reason}. Someone may be trying to impersonate them. Nothing was sent on it: not your name, not your messages."

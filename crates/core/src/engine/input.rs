@@ -66,6 +66,9 @@ pub enum LinkEvent {
     Connected,
     /// The channel or connection closed or failed, or a negotiation step failed.
     Closed(String),
+    /// ICE found no working path: the connection failed before it ever connected (both
+    /// sides behind NATs that need a relay, a relay refused, the network blocks UDP).
+    Unreachable,
 }
 
 /// Why a write failed.

@@ -348,6 +348,20 @@ impl Engine {
             }
             LinkEvent::Connected => self.timers.cancel(&Timer::Grace(link)),
             LinkEvent::Closed(reason) => self.close_link(link, &reason),
+            LinkEvent::Unreachable => self.unreachable(link),
+        }
+    }
+
+    /// No network path to the peer of `link`: close it (the peer is dialed again later,
+    /// backing off), and tell the person once, for a contact, what may help.
+    fn unreachable(&mut self, link: LinkId) {
+        let Some(peer) = self.links.get(&link).map(|l| l.peer.clone()) else {
+            return;
+        };
+        self.close_link(link, "no network path");
+        if self.people.is_contact(&peer) && self.told_unreachable.insert(peer.clone()) {
+            let who = self.people.label(&peer);
+            self.notice(Notice::NoPath { who });
         }
     }
 

@@ -44,7 +44,7 @@ use links::Link;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use rooms::Room;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use store::{AfterWrite, Store};
 use timers::{Timer, Timers};
 
@@ -92,6 +92,12 @@ pub struct Engine {
     deferred: VecDeque<Input>,
     /// What the stored record of the open conversation says.
     remembered: Option<crate::history::LastOpen>,
+    /// Contacts told about already this page's life as unreachable (no network path):
+    /// said once, not at every redial.
+    told_unreachable: BTreeSet<PeerId>,
+    /// Conversations whose deletion is being written: their history before it, put back
+    /// if a write is refused.
+    uncleared: BTreeMap<PeerId, crate::history::History>,
 }
 
 impl Engine {
@@ -128,6 +134,8 @@ impl Engine {
             dirty: Dirty::default(),
             deferred: VecDeque::new(),
             remembered: None,
+            told_unreachable: BTreeSet::new(),
+            uncleared: BTreeMap::new(),
         };
         engine.load();
         engine.reopen();

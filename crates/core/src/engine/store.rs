@@ -43,6 +43,13 @@ pub(super) enum AfterWrite {
     },
     /// The record of what is deleted from the conversation with `peer` is stored: delete.
     Deleting(PeerId),
+    /// One segment of a deletion's rewrite is stored: write the `rest`.
+    Clearing {
+        /// The conversation.
+        peer: PeerId,
+        /// The writes still to make.
+        rest: Vec<(String, String)>,
+    },
     /// My new message in a conversation.
     Composed { peer: PeerId, seq: u64 },
     /// A new message received from `peer` on `link`.
@@ -363,6 +370,7 @@ impl Engine {
                 self.resave(then);
             }
             AfterWrite::Deleting(peer) => self.deletion_recorded(&peer),
+            AfterWrite::Clearing { peer, rest } => self.clear_next(&peer, rest),
             AfterWrite::Composed { peer, seq } => self.composed_stored(&peer, seq),
             AfterWrite::Received { peer, link, seq } => self.received_stored(&peer, link, seq),
             AfterWrite::RoomComposed { room, id } => self.room_composed_stored(&room, &id),
@@ -395,6 +403,8 @@ impl Engine {
                 let who = self.people.label(&peer);
                 self.notice(Notice::NotDeleted { who });
             }
+            // The rest is not written and nothing is removed.
+            AfterWrite::Clearing { peer, .. } => self.clear_failed(&peer),
             AfterWrite::Composed { peer, seq } => self.composed_failed(&peer, seq),
             AfterWrite::Received { peer, seq, .. } => self.received_failed(&peer, seq),
             AfterWrite::RoomComposed { room, id } => self.room_composed_failed(&room, &id),
