@@ -424,10 +424,9 @@ fn damage(w: &mut World, n: usize) {
     if let Some(rest) = key.strip_prefix("peerchat/v1/chat/")
         && let Some((peer, "meta")) = rest.split_once('/')
         && let Some(p) = PeerId::parse(peer).ok().and_then(|id| w.node_of(&id))
+        && w.nodes[n].deleted_texts.remove(&p).is_some()
     {
-        if w.nodes[n].deleted_texts.remove(&p).is_some() {
-            w.oracle.forgot_floor.insert((n, p));
-        }
+        w.oracle.forgot_floor.insert((n, p));
     }
     w.nodes[n].disk.data.insert(key, garbage);
     w.nodes[n].damaged_texts.extend(lost);
