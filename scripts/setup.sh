@@ -40,10 +40,11 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version"; then
   cargo install wasm-bindgen-cli --version "$bindgen_version"
 fi
 
-if [ ! -x /usr/bin/chromium ]; then
-  say "installing Chromium from Debian's packages"
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/turnserver ]; then
+  # coturn: the TURN relay the browser tests start on loopback (tests/e2e/turn.spec.ts).
+  say "installing Chromium and coturn from Debian's packages"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver coturn >/dev/null
 fi
 
 stamp="$root/node_modules/.peerchat-lock.sha256"

@@ -31,13 +31,16 @@ pub enum RtcEvent {
     Disconnected,
     /// The connection (again) has a working path.
     Connected,
+    /// The connection failed without ever connecting: ICE found no working path.
+    Unreachable,
 }
 
 /// Callback receiving the events of one connection.
 pub type Emit = Rc<dyn Fn(RtcEvent)>;
 
-/// A new peer connection with these ICE servers.
-pub fn peer_connection(ice: &[IceServer]) -> Result<RtcPeerConnection, JsValue> {
+/// A new peer connection with these ICE servers; `relay_only` uses relayed (TURN) paths
+/// only, so the peer never learns this machine's addresses.
+pub fn peer_connection(ice: &[IceServer], relay_only: bool) -> Result<RtcPeerConnection, JsValue> {
     let servers = Array::new();
     for server in ice {
         let s = RtcIceServer::new();
@@ -50,6 +53,9 @@ pub fn peer_connection(ice: &[IceServer]) -> Result<RtcPeerConnection, JsValue> 
     }
     let config = RtcConfiguration::new();
     config.set_ice_servers(&servers);
+    if relay_only {
+        config.set_ice_transport_policy(web_sys::RtcIceTransportPolicy::Relay);
+    }
     RtcPeerConnection::new_with_configuration(&config)
 }
 
@@ -65,13 +71,20 @@ pub fn data_channel(pc: &RtcPeerConnection, label: &str) -> RtcDataChannel {
 pub fn listen_connection(pc: &RtcPeerConnection, emit: Emit) -> Vec<EventListener> {
     let on_candidate = {
         let emit = emit.clone();
+        // Gathering that ends with no candidate at all (relay only, and the TURN server
+        // refused or cannot be reached) means no path: ICE would never even start checking.
+        let gathered = std::cell::Cell::new(0_u32);
         EventListener::new(pc, "icecandidate", move |e| {
             let Some(c) = e
                 .dyn_ref::<RtcPeerConnectionIceEvent>()
                 .and_then(|e| e.candidate())
             else {
+                if gathered.get() == 0 {
+                    emit(RtcEvent::Unreachable);
+                }
                 return;
             };
+            gathered.set(gathered.get() + 1);
             emit(RtcEvent::LocalCandidate(json!({
                 "candidate": c.candidate(),
                 "sdpMid": c.sdp_mid(),
@@ -90,13 +103,19 @@ pub fn listen_connection(pc: &RtcPeerConnection, emit: Emit) -> Vec<EventListene
         })
     };
     let pc2 = pc.clone();
+    // Whether the connection ever connected: a failure before that means no path at all.
+    let connected_once = std::cell::Cell::new(false);
     let on_state = EventListener::new(pc, "connectionstatechange", move |_| {
         match pc2.connection_state() {
+            RtcPeerConnectionState::Failed if !connected_once.get() => emit(RtcEvent::Unreachable),
             RtcPeerConnectionState::Failed => emit(RtcEvent::Closed("connection failed")),
             RtcPeerConnectionState::Closed => emit(RtcEvent::Closed("connection closed")),
             // `disconnected` may recover on its own: the chat engine gives it a grace period.
             RtcPeerConnectionState::Disconnected => emit(RtcEvent::Disconnected),
-            RtcPeerConnectionState::Connected => emit(RtcEvent::Connected),
+            RtcPeerConnectionState::Connected => {
+                connected_once.set(true);
+                emit(RtcEvent::Connected)
+            }
             _ => {}
         }
     });

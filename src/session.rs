@@ -201,6 +201,7 @@ impl Session {
             .profile
             .with_untracked(|p| p.as_ref().map(|p| p.name.clone()));
         let driver = ChatDriver::new(&identity, name, ports, self.chat_view, ice);
+        driver.set_relay_only(self.prefs.with_untracked(|p| p.relay));
         let mut listeners = Vec::new();
         if let Some(window) = web_sys::window() {
             // Leaving (or into the back/forward cache): close connections so peers see us
@@ -330,6 +331,9 @@ impl Session {
         store::save(&profile).map_err(save_error)?;
         if prefs != self.prefs.get_untracked() {
             store::save(&prefs).map_err(save_error)?;
+            if let Some(chat) = self.chat() {
+                chat.set_relay_only(prefs.relay);
+            }
             self.prefs.set(prefs);
         }
         if endpoint.is_some() || ice_servers.is_some() {

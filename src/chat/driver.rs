@@ -52,6 +52,7 @@ struct Shared {
     ports: Ports,
     view: ChatView,
     ice: RefCell<Vec<IceServer>>,
+    relay_only: Cell<bool>,
     refused: RefCell<Vec<String>>,
 }
 
@@ -86,6 +87,7 @@ impl ChatDriver {
                 ports,
                 view,
                 ice: RefCell::new(ice),
+                relay_only: Cell::new(false),
                 refused: RefCell::new(Vec::new()),
             }),
         };
@@ -121,6 +123,11 @@ impl ChatDriver {
     /// ICE servers for connections made from now on.
     pub fn set_ice(&self, ice: Vec<IceServer>) {
         *self.shared.ice.borrow_mut() = ice;
+    }
+
+    /// Relayed paths only, for connections made from now on.
+    pub fn set_relay_only(&self, relay_only: bool) {
+        self.shared.relay_only.set(relay_only);
     }
 }
 
@@ -245,7 +252,7 @@ fn arm_timer(shared: &Rc<Shared>) {
 fn link_command(shared: &Rc<Shared>, link: LinkId, command: LinkCommand) {
     match command {
         LinkCommand::Dial { .. } | LinkCommand::Answer { .. } => {
-            match rtc::peer_connection(&shared.ice.borrow()) {
+            match rtc::peer_connection(&shared.ice.borrow(), shared.relay_only.get()) {
                 Ok(pc) => {
                     let mut l = BrowserLink::new(pc);
                     l.listeners = rtc::listen_connection(&l.pc, emitter(shared, link));
@@ -396,6 +403,7 @@ fn emitter(shared: &Rc<Shared>, link: LinkId) -> rtc::Emit {
             RtcEvent::Closed(reason) => LinkEvent::Closed(reason.to_string()),
             RtcEvent::Disconnected => LinkEvent::Disconnected,
             RtcEvent::Connected => LinkEvent::Connected,
+            RtcEvent::Unreachable => LinkEvent::Unreachable,
         };
         input_to(&shared, Input::Link { link, event });
     })

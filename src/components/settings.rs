@@ -49,6 +49,7 @@ fn SettingsForm(#[prop(into)] on_close: Callback<()>) -> impl IntoView {
     let hide_text = RwSignal::new(saved.hide_text);
     let theme = RwSignal::new(saved.theme);
     let page = RwSignal::new(saved.page.clone().unwrap_or_default());
+    let relay = RwSignal::new(saved.relay);
     let permission = RwSignal::new(alerts::permission());
     let errors = RwSignal::new(SettingsErrors::default());
     let page_error = RwSignal::new(None::<String>);
@@ -84,6 +85,7 @@ fn SettingsForm(#[prop(into)] on_close: Callback<()>) -> impl IntoView {
         prefs.hide_text = hide_text.get_untracked();
         prefs.theme = theme.get_untracked();
         prefs.page = page_address;
+        prefs.relay = relay.get_untracked();
         let endpoint_now = endpoint.get_untracked();
         let ice_now = ice_text.get_untracked();
         let result = session.save_settings(
@@ -223,6 +225,13 @@ fn SettingsForm(#[prop(into)] on_close: Callback<()>) -> impl IntoView {
                 </p>
                 <p id="settings-ice-error" class="field-error" role="alert">
                     {move || errors.with(|e| e.ice.clone())}
+                </p>
+                <label class="choice">
+                    <input type="checkbox" bind:checked=relay aria-describedby="settings-relay-hint" />
+                    "Always relay"
+                </label>
+                <p id="settings-relay-hint" class="hint">
+                    "Connect only through the TURN server above: your friends never see your IP address, at some cost in speed. New connections use it."
                 </p>
             </details>
             <p class="field-error" role="alert">{move || errors.with(|e| e.save.clone())}</p>

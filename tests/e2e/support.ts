@@ -215,3 +215,56 @@ export async function befriend(a: { page: Page }, aName: string, b: { page: Page
   await expect(contact(a.page, bName)).toHaveAccessibleName(new RegExp(`^${bName}, online`));
   await expect(contact(b.page, aName)).toHaveAccessibleName(new RegExp(`^${aName}, online`));
 }
+
+/** A real coturn TURN server (Debian's `coturn`, installed by scripts/setup.sh) on
+ * loopback, with one long-term user. Relayed addresses are on loopback too. */
+export class TurnServer {
+  private proc?: ChildProcess;
+  constructor(readonly port: number, readonly user = "peerchat", readonly password = "turn-secret") {}
+
+  /** The ICE server line as Settings takes it: URL, username, credential. */
+  iceLine(password = this.password): string {
+    return `turn:127.0.0.1:${this.port}?transport=udp ${this.user} ${password}`;
+  }
+
+  async start(): Promise<void> {
+    this.proc = spawn(
+      "/usr/bin/turnserver",
+      [
+        "-n", "--no-cli", "--no-tls", "--no-dtls", "--no-tcp-relay",
+        "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", `--listening-port=${this.port}`,
+        `--min-port=${this.port + 1}`, `--max-port=${this.port + 200}`,
+        "--lt-cred-mech", `--user=${this.user}:${this.password}`, "--realm=peerchat.test",
+        "--allow-loopback-peers", "--no-software-attribute", "--simple-log", "--log-file=stdout",
+        `--pidfile=/tmp/peerchat-turn-${this.port}.pid`,
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const proc = this.proc;
+    // Ready once it says it listens (it prints its sockets as it opens them).
+    await new Promise<void>((ok, fail) => {
+      const timer = setTimeout(() => fail(new Error(`turnserver on ${this.port} did not start`)), 15_000);
+      let log = "";
+      proc.stdout!.on("data", (chunk) => {
+        log += chunk;
+        if (/Total General servers/.test(log)) {
+          clearTimeout(timer);
+          ok();
+        }
+      });
+      proc.once("exit", (code) => {
+        clearTimeout(timer);
+        fail(new Error(`turnserver exited (${code}): ${log}`));
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    this.proc = undefined;
+    if (!proc || proc.exitCode !== null) return;
+    const exited = new Promise((r) => proc.once("exit", r));
+    proc.kill("SIGKILL");
+    await exited;
+  }
+}

@@ -1,0 +1,92 @@
+// TURN relays, tested with a real coturn on loopback (issue 10): with "Always relay" both
+// peers connect through the relay only, verify and chat; wrong TURN credentials end in a
+// clear "no network path" notice instead of a silent retry.
+import type { Browser, Page } from "@playwright/test";
+import { TurnServer, befriend, chooseName, contact, expect, freePort, messages, say, shownId, startChat, status, test } from "./support";
+
+/** Keeps every RTCPeerConnection the page makes, to read its stats. */
+function recordConnections() {
+  const made: RTCPeerConnection[] = [];
+  (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = made;
+  const Original = window.RTCPeerConnection;
+  window.RTCPeerConnection = class extends Original {
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      made.push(this);
+    }
+  } as typeof RTCPeerConnection;
+}
+
+async function relayOnly(browser: Browser, url: string, name: string, iceLine: string) {
+  const context = await browser.newContext({ permissions: ["microphone", "camera"] });
+  await context.addInitScript(recordConnections);
+  const page = await context.newPage();
+  await page.goto(url);
+  await chooseName(page, name);
+  await expect(status(page)).toHaveText("Online");
+  await page.getByRole("button", { name: "Settings" }).click();
+  const settings = page.getByRole("dialog", { name: "Settings" });
+  await settings.getByText("Advanced network settings").click();
+  await settings.getByRole("textbox", { name: "ICE servers (STUN/TURN)" }).fill(iceLine);
+  await settings.getByRole("checkbox", { name: "Always relay" }).check();
+  await settings.getByRole("button", { name: "Save" }).click();
+  await expect(settings).toHaveCount(0);
+  return { context, page, id: await shownId(page) };
+}
+
+/** The local candidate types of the connections' selected candidate pairs. */
+async function pathTypes(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const types: string[] = [];
+    for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+      if (pc.connectionState !== "connected") continue;
+      const stats = await pc.getStats();
+      stats.forEach((s) => {
+        if (s.type === "candidate-pair" && s.state === "succeeded" && s.nominated) {
+          types.push(stats.get(s.localCandidateId)?.candidateType);
+        }
+      });
+    }
+    return types;
+  });
+}
+
+test("Always relay: both peers connect through a real TURN relay, verify, chat and see Delivered", async ({ browser, appUrl }) => {
+  const turn = new TurnServer(await freePort());
+  await turn.start();
+  try {
+    const a = await relayOnly(browser, appUrl(), "Alice", turn.iceLine());
+    const b = await relayOnly(browser, appUrl(), "Bob", turn.iceLine());
+    await befriend(a, "Alice", b, "Bob");
+    await contact(a.page, "Bob").click();
+    await say(a.page, "through the relay");
+    await contact(b.page, "Alice").click();
+    await expect(messages(b.page)).toContainText("through the relay");
+    await expect(messages(a.page).getByRole("article").last()).toContainText("Delivered");
+    const types = await pathTypes(a.page);
+    expect(types.length).toBeGreaterThan(0);
+    expect(types.every((t) => t === "relay")).toBe(true);
+    await a.context.close();
+    await b.context.close();
+  } finally {
+    await turn.stop();
+  }
+});
+
+test("wrong TURN credentials with Always relay: a clear 'no network path' notice, not a hang", async ({ browser, appUrl }) => {
+  test.setTimeout(120_000);
+  const turn = new TurnServer(await freePort());
+  await turn.start();
+  try {
+    const a = await relayOnly(browser, appUrl(), "Alice", turn.iceLine("not-the-password"));
+    const b = await relayOnly(browser, appUrl(), "Bob", turn.iceLine());
+    await startChat(a.page, b.id);
+    await expect(
+      a.page.getByRole("alert").filter({ hasText: `Could not reach ${b.id}: no network path. A TURN server may help` }),
+    ).toBeVisible({ timeout: 90_000 });
+    await a.context.close();
+    await b.context.close();
+  } finally {
+    await turn.stop();
+  }
+});
