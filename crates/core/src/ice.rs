@@ -115,6 +115,15 @@ mod tests {
     }
 
     #[test]
+    fn turns_and_tcp_transport_pass_through_unchanged() {
+        let text = "turns:turn.example.org:443?transport=tcp me pw\nturn:10.0.0.1:3478?transport=tcp me pw";
+        let servers = parse(text).unwrap();
+        assert_eq!(servers[0].url, "turns:turn.example.org:443?transport=tcp");
+        assert_eq!(servers[1].url, "turn:10.0.0.1:3478?transport=tcp");
+        assert_eq!(servers[0].credential.as_deref(), Some("pw"));
+    }
+
+    #[test]
     fn refuses_bad_lines() {
         assert_eq!(parse("http://x"), Err(IceError::Line(1)));
         assert_eq!(parse("stun:x\nturn:y onlyuser"), Err(IceError::Line(2)));
