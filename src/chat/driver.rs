@@ -14,7 +14,8 @@ use gloo_storage::{LocalStorage, Storage};
 use gloo_timers::callback::Timeout;
 use leptos::task::spawn_local;
 use peerchat_core::engine::{
-    Effect, Engine, Input, Intent, LinkCommand, LinkEvent, LinkId, Snapshot, StoreError,
+    ConnectionView, Effect, Engine, Input, Intent, LinkCommand, LinkEvent, LinkId, Snapshot,
+    StoreError,
 };
 use peerchat_core::ice::IceServer;
 use peerchat_core::identity::Identity;
@@ -118,6 +119,53 @@ impl ChatDriver {
     pub fn room_invite(&self, room: &RoomId) -> Option<String> {
         let engine = self.shared.engine.try_borrow().ok()?;
         engine.room_invite(room).map(|i: Invite| i.to_fragment())
+    }
+
+    /// The verified connection with `peer`, if any.
+    pub fn connection(&self, peer: &peerchat_core::identity::PeerId) -> Option<ConnectionView> {
+        self.shared.engine.try_borrow().ok()?.connection(peer)
+    }
+
+    /// The path of `link` as the browser reports it: the ICE candidate type of this side
+    /// of the pair in use (`host`, `srflx`, `prflx`, `relay`) and the round-trip time in
+    /// milliseconds, if measured yet.
+    pub async fn path(&self, link: LinkId) -> Option<(String, Option<f64>)> {
+        use js_sys::Reflect;
+        use wasm_bindgen::JsCast;
+        let pc = self.shared.links.borrow().get(&link)?.pc.clone();
+        let report = wasm_bindgen_futures::JsFuture::from(pc.get_stats())
+            .await
+            .ok()?;
+        let values = Reflect::get(&report, &"values".into())
+            .ok()?
+            .dyn_into::<js_sys::Function>()
+            .ok()?
+            .call0(&report)
+            .ok()?;
+        let text = |v: &wasm_bindgen::JsValue, k: &str| {
+            Reflect::get(v, &k.into()).ok().and_then(|x| x.as_string())
+        };
+        let mut by_id = BTreeMap::new();
+        let mut pair = None;
+        for v in js_sys::try_iter(&values).ok()??.flatten() {
+            if text(&v, "type").as_deref() == Some("candidate-pair")
+                && text(&v, "state").as_deref() == Some("succeeded")
+                && Reflect::get(&v, &"nominated".into()).ok()?.as_bool() == Some(true)
+            {
+                pair = Some(v.clone());
+            }
+            if let Some(id) = text(&v, "id") {
+                by_id.insert(id, v);
+            }
+        }
+        let pair = pair?;
+        let local = by_id.get(&text(&pair, "localCandidateId")?)?;
+        let kind = text(local, "candidateType")?;
+        let rtt = Reflect::get(&pair, &"currentRoundTripTime".into())
+            .ok()
+            .and_then(|x| x.as_f64())
+            .map(|s| s * 1_000.0);
+        Some((kind, rtt))
     }
 
     /// ICE servers for connections made from now on.

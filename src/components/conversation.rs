@@ -3,6 +3,7 @@
 //! *Remove contact*, each confirmed and undoable for a few seconds.
 
 use super::composer::Composer;
+use super::connection_details::ConnectionDetails;
 use super::message_parts::{DaySeparator, MessageText, MessageTime, day_breaks};
 use super::message_window::{BackButton, EarlierMessages, PAGE, hidden as hidden_count};
 use crate::session::{Session, UNDO_MS};
@@ -64,6 +65,7 @@ pub fn ConversationPanel() -> impl IntoView {
         }
     };
     let asking = RwSignal::new(Asking::Nothing);
+    let details_open = RwSignal::new(false);
     let confirm = move |_| {
         let Some(peer) = view.active.get_untracked() else {
             return;
@@ -98,6 +100,7 @@ pub fn ConversationPanel() -> impl IntoView {
         view.active.track();
         shown.set(PAGE);
         asking.set(Asking::Nothing);
+        details_open.set(false);
     });
     let hidden = Memo::new(move |_| hidden_count(view.messages.with(Vec::len), shown.get()));
     let visible = move || {
@@ -176,11 +179,22 @@ pub fn ConversationPanel() -> impl IntoView {
                 </div>
                 <Show when=move || !is_request()>
                     <div class="actions">
+                        <button
+                            type="button"
+                            aria-expanded=move || details_open.get().to_string()
+                            aria-controls="connection-details"
+                            on:click=move |_| details_open.update(|o| *o = !*o)
+                        >
+                            "Connection details"
+                        </button>
                         <button type="button" on:click=move |_| asking.set(Asking::Delete)>"Delete messages"</button>
                         <button type="button" on:click=move |_| asking.set(Asking::Remove)>"Remove contact"</button>
                     </div>
                 </Show>
             </header>
+            <Show when=move || details_open.get() && !is_request()>
+                {move || view.active.get().map(|peer| view! { <ConnectionDetails peer=peer /> })}
+            </Show>
             <Show when=move || asking.get() != Asking::Nothing>
                 <div class="confirm" role="alertdialog" aria-labelledby="conversation-confirm">
                     <p id="conversation-confirm">

@@ -5,6 +5,7 @@ mod app;
 mod backup;
 mod chat_list;
 mod composer;
+mod connection_details;
 mod conversation;
 mod header;
 mod home;

@@ -143,6 +143,12 @@ test("deleting messages and removing a contact: confirmed, undoable, and gone fo
   await say(b.page, "second");
   await expect(messages(a.page).getByRole("article")).toHaveCount(2);
 
+  // On loopback the path is direct.
+  await a.page.getByRole("button", { name: "Connection details" }).click();
+  await expect(a.page.getByRole("region", { name: "Connection details" }).locator(".path")).toHaveText("Direct, on the same network");
+  await a.page.getByRole("button", { name: "Connection details" }).click();
+  await expect(a.page.getByRole("region", { name: "Connection details" })).toHaveCount(0);
+
   // Cancel, then Undo: nothing is deleted.
   await a.page.getByRole("button", { name: "Delete messages" }).click();
   await a.page.getByRole("alertdialog").getByRole("button", { name: "Cancel" }).click();

@@ -66,6 +66,13 @@ test("Always relay: both peers connect through a real TURN relay, verify, chat a
     const types = await pathTypes(a.page);
     expect(types.length).toBeGreaterThan(0);
     expect(types.every((t) => t === "relay")).toBe(true);
+    // The contact's connection details say so, with the verified key and a round trip.
+    await a.page.getByRole("button", { name: "Connection details" }).click();
+    const details = a.page.getByRole("region", { name: "Connection details" });
+    await expect(details.locator(".path")).toHaveText("Relayed by a TURN server");
+    await expect(details.locator(".rtt")).toHaveText(/^\d+ ms$/);
+    await expect(details).toContainText(`${b.id} (the fingerprint of their key)`);
+    await expect(details).toContainText(`Introduced by`);
     await a.context.close();
     await b.context.close();
   } finally {

@@ -66,6 +66,8 @@ pub(super) struct Link {
     pub rooms: BTreeMap<RoomId, LinkRoom>,
     /// Last frame sent or received, for closing idle links first.
     pub last_active: u64,
+    /// When the peer proved who it is on this link (0: not yet).
+    pub verified_at: u64,
 }
 
 impl Link {
@@ -88,6 +90,7 @@ impl Link {
             peer_has: 0,
             rooms: BTreeMap::new(),
             last_active: now,
+            verified_at: 0,
         }
     }
 
@@ -506,6 +509,7 @@ impl Engine {
         if let Some(l) = self.links.get_mut(&link) {
             l.handshake = None;
             l.verified = Some(verified);
+            l.verified_at = self.now;
         }
         // One link per peer: this one replaces any other (older, or still dialing).
         let others: Vec<LinkId> = self

@@ -30,8 +30,9 @@ pub use effect::{Effect, LinkCommand, Notice};
 pub use input::{Input, Intent, LinkEvent, LinkId, StoreError};
 pub use store::Snapshot;
 pub use view::{
-    Arrival, ChatItem, ContactView, Delivery, MemberView, PREVIEW_CHARS, Preview, RequestView,
-    RoomView, Target, ViewChange, chat_list, delivery_label, preview_text, receipt_label,
+    Arrival, ChatItem, ConnectionView, ContactView, Delivery, MemberView, PREVIEW_CHARS, Preview,
+    RequestView, RoomView, Target, ViewChange, chat_list, delivery_label, path_label, preview_text,
+    receipt_label,
 };
 
 use crate::frame::Frame;
@@ -182,7 +183,20 @@ impl Engine {
         self.timers.next()
     }
 
-    /// The invitation for room `room`, to share as a link fragment.
+    /// The verified connection with `peer`, if there is one (for its details panel).
+    pub fn connection(&self, peer: &PeerId) -> Option<ConnectionView> {
+        let link = self.verified_link(peer)?;
+        let l = self.links.get(&link)?;
+        let key = l.verified.as_ref()?.key;
+        Some(ConnectionView {
+            link,
+            since: l.verified_at,
+            dialed: l.outgoing,
+            key: data_encoding::BASE64.encode(key.as_bytes()),
+        })
+    }
+
+    /// The invitation to `room`, if I am in it.
     pub fn room_invite(&self, room: &RoomId) -> Option<crate::room::invite::Invite> {
         self.invite_for(room)
     }

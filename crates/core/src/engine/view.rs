@@ -328,3 +328,27 @@ mod tests {
         assert_eq!(receipt_label(4, 3), "Received by 3 of 3");
     }
 }
+
+/// The verified connection with a contact, for its details panel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionView {
+    /// The link, to ask the browser for its path and round-trip time.
+    pub link: super::LinkId,
+    /// When the contact proved who it is on it (ms since the Unix epoch).
+    pub since: u64,
+    /// I dialed it (else they did).
+    pub dialed: bool,
+    /// The contact's verified public key, base64 (its id is this key's fingerprint).
+    pub key: String,
+}
+
+/// The connection's path in words, from the ICE candidate type the browser reports for
+/// this side of the pair in use.
+pub fn path_label(candidate_type: &str) -> &'static str {
+    match candidate_type {
+        "host" => "Direct, on the same network",
+        "srflx" | "prflx" => "Direct, through your router (NAT)",
+        "relay" => "Relayed by a TURN server",
+        _ => "Unknown",
+    }
+}
