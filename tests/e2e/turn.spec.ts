@@ -1,8 +1,9 @@
-// TURN relays, tested with a real coturn on loopback (issue 10): with "Always relay" both
-// peers connect through the relay only, verify and chat; wrong TURN credentials end in a
-// clear "no network path" notice instead of a silent retry.
+// Connecting through the network (issue 10): TURN relays tested with a real coturn on
+// loopback (with "Always relay" both peers connect through the relay only, verify and
+// chat; wrong TURN credentials end in a clear "no network path" notice instead of a silent
+// retry), and a page that goes offline for a few seconds keeps its conversation.
 import type { Browser, Page } from "@playwright/test";
-import { TurnServer, befriend, chooseName, contact, expect, freePort, messages, say, shownId, startChat, status, test } from "./support";
+import { TurnServer, befriend, chooseName, contact, expect, freePort, messages, person, say, shownId, startChat, status, test } from "./support";
 
 /** Keeps every RTCPeerConnection the page makes, to read its stats. */
 function recordConnections() {
@@ -96,4 +97,28 @@ test("wrong TURN credentials with Always relay: a clear 'no network path' notice
   } finally {
     await turn.stop();
   }
+});
+
+test("a page offline for a few seconds: the open conversation carries on without a new handshake", async ({ browser, appUrl }) => {
+  const a = await person(browser, appUrl(), "Alice");
+  const b = await person(browser, appUrl(), "Bob");
+  await befriend(a, "Alice", b, "Bob");
+  await contact(a.page, "Bob").click();
+  await contact(b.page, "Alice").click();
+  await say(a.page, "before");
+  await expect(messages(b.page)).toContainText("before");
+  const verifications = (page: Page) =>
+    page.evaluate(() => performance.getEntriesByType("mark").filter((m) => m.name.startsWith("peerchat:verified:")).length);
+  const before = await verifications(a.page);
+  await a.context.setOffline(true);
+  await expect(status(a.page)).not.toHaveText("Online");
+  await a.page.waitForTimeout(4_000);
+  await a.context.setOffline(false);
+  await expect(status(a.page)).toHaveText("Online", { timeout: 30_000 });
+  await say(a.page, "after");
+  await expect(messages(b.page)).toContainText("after");
+  await expect(messages(a.page).getByRole("article").last()).toContainText("Delivered");
+  expect(await verifications(a.page)).toBe(before);
+  await a.context.close();
+  await b.context.close();
 });
