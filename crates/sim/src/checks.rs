@@ -80,7 +80,7 @@ pub fn conversations(w: &World, node: usize) -> BTreeMap<PeerId, Vec<Message>> {
 }
 
 /// Up to which number the person at `node` deleted `peer`'s messages (0: none).
-fn deleted_floor(w: &World, node: usize, peer: &PeerId) -> u64 {
+pub fn deleted_floor(w: &World, node: usize, peer: &PeerId) -> u64 {
     let key = peerchat_core::history::meta_key(peer);
     w.nodes[node]
         .disk
@@ -331,7 +331,8 @@ pub fn quiet(w: &World) -> Vec<String> {
                         .deleted_texts
                         .values()
                         .any(|d| d.contains(&m.text))
-                        || w.nodes[to].removed_texts.contains(&m.text);
+                        || w.nodes[to].removed_texts.contains(&m.text)
+                        || w.nodes[to].given_up_texts.contains(&m.text);
                     if !theirs.contains(m.text.as_str()) && !author_copy_lost && !chosen {
                         out.push(format!(
                             "{:?} stored at {} is missing at {}",

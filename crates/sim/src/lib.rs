@@ -67,6 +67,10 @@ pub struct Node {
     /// Texts of conversations the person removed here with the contact (they may come
     /// back from the peer if the contact is added again).
     pub removed_texts: BTreeSet<String>,
+    /// Texts of the peer's messages numbered up to a deletion's floor that never arrived
+    /// here (a hole left by damage): given up with the deletion, not lost; they may still
+    /// come if the peer renumbers.
+    pub given_up_texts: BTreeSet<String>,
     /// Failed writes, by 10 s window.
     pub failed_writes: BTreeMap<u64, u32>,
     /// How far this browser's clock is off (ms).
@@ -205,6 +209,7 @@ impl World {
             damaged_texts: BTreeSet::new(),
             deleted_texts: BTreeMap::new(),
             removed_texts: BTreeSet::new(),
+            given_up_texts: BTreeSet::new(),
             failed_writes: BTreeMap::new(),
             skew: 0,
         });

@@ -279,6 +279,21 @@ pub fn perform(w: &mut World, action: Action) {
                 .map(|m| m.text)
                 .collect();
             let gone: Vec<String> = before.difference(&after).cloned().collect();
+            if !remove {
+                // The peer's messages numbered up to the deletion's floor are given up here,
+                // those a hole (damage) kept from arriving too: not lost, by choice (they may
+                // still come, renumbered, if the peer renumbers after a loss).
+                let floor = checks::deleted_floor(w, node, &id);
+                let me = w.nodes[node].id.clone();
+                let given_up: Vec<String> = checks::conversations(w, peer)
+                    .remove(&me)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|m| m.author == id && m.seq <= floor)
+                    .map(|m| m.text)
+                    .collect();
+                w.nodes[node].given_up_texts.extend(given_up);
+            }
             if remove {
                 let deleted = w.nodes[node]
                     .deleted_texts

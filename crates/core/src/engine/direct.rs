@@ -582,7 +582,17 @@ impl Engine {
         let Some(conv) = self.conversation(peer) else {
             return;
         };
-        let (have, lc) = (conv.counters.have, conv.counters.lc);
+        // Everything of theirs received so far goes, beyond a hole too (a hole left by
+        // damage is given up with the rest: the person asked to delete all of it).
+        let top = conv
+            .history
+            .messages
+            .iter()
+            .filter(|m| m.author == *peer)
+            .map(|m| m.seq)
+            .max()
+            .unwrap_or(0);
+        let (have, lc) = (conv.counters.have.max(top), conv.counters.lc);
         let floor_id = conv.their_id(peer, have);
         let Some(person) = self.people.contact_mut(peer) else {
             return;
@@ -619,6 +629,9 @@ impl Engine {
         };
         let acked = conv.counters.acked;
         conv.floor = (floor, floor_id);
+        let clock = conv.counters.lc;
+        conv.counters
+            .after_deletion(floor, clock, std::iter::empty());
         let before = conv.history.clone();
         let writes = conv.history.clear(|m| m.author == me && m.seq > acked);
         self.uncleared.insert(peer.clone(), before);
