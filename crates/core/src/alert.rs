@@ -38,6 +38,24 @@ pub fn notification(prefs: &Prefs, arrival: &Arrival) -> Notification {
     Notification { title, body, tag }
 }
 
+/// What the page does for one arrival: the sound if chosen, and the notification if the
+/// person turned them on and the browser allows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reaction {
+    /// Play the chime.
+    pub sound: bool,
+    /// Show this notification.
+    pub notification: Option<Notification>,
+}
+
+/// The reaction to `arrival`; `allowed`: the browser granted notifications.
+pub fn react(prefs: &Prefs, arrival: &Arrival, allowed: bool) -> Reaction {
+    Reaction {
+        sound: prefs.sound,
+        notification: (prefs.notify && allowed).then(|| notification(prefs, arrival)),
+    }
+}
+
 fn cut(text: &str, max: usize) -> String {
     let flat: String = text
         .chars()
@@ -137,6 +155,24 @@ mod tests {
             notification(&prefs, &long).body.chars().count(),
             MAX_BODY_CHARS
         );
+    }
+
+    #[test]
+    fn notify_only_when_turned_on_and_allowed() {
+        let mut prefs = Prefs::new();
+        let a = arrival(None);
+        assert_eq!(
+            react(&prefs, &a, true),
+            Reaction {
+                sound: false,
+                notification: None
+            }
+        );
+        prefs.notify = true;
+        assert!(react(&prefs, &a, false).notification.is_none());
+        assert!(react(&prefs, &a, true).notification.is_some());
+        prefs.sound = true;
+        assert!(react(&prefs, &a, false).sound);
     }
 
     #[test]

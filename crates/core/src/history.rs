@@ -219,8 +219,12 @@ impl History {
                 changed.insert(seg);
             }
         }
-        changed
-            .into_iter()
+        self.rewrite_segments(changed)
+    }
+
+    /// The writes that store segments `segs` again as they now are in memory.
+    fn rewrite_segments(&mut self, segs: BTreeSet<usize>) -> Vec<(String, String)> {
+        segs.into_iter()
             .map(|seg| {
                 let items = self
                     .messages
@@ -259,19 +263,7 @@ impl History {
             }
             self.mine.insert(new, i);
         }
-        touched
-            .into_iter()
-            .map(|seg| {
-                let items = self
-                    .messages
-                    .iter()
-                    .zip(&self.segments)
-                    .filter(|(_, s)| **s == seg)
-                    .map(|(m, _)| m.clone())
-                    .collect();
-                self.log.rewrite(seg, items)
-            })
-            .collect()
+        self.rewrite_segments(touched)
     }
 }
 

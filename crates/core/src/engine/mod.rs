@@ -30,9 +30,9 @@ pub use effect::{Effect, LinkCommand, Notice};
 pub use input::{Input, Intent, LinkEvent, LinkId, StoreError};
 pub use store::Snapshot;
 pub use view::{
-    Arrival, ChatItem, ConnectionView, ContactView, Delivery, MemberView, PREVIEW_CHARS, Preview,
-    RequestView, RoomView, Target, ViewChange, chat_list, delivery_label, path_label, preview_text,
-    receipt_label,
+    Arrival, ChatItem, ConnectionView, ContactView, Delivery, DeliveryState, MemberView,
+    PREVIEW_CHARS, Preview, RequestView, RoomView, Target, ViewChange, chat_list, delivery_label,
+    path_label, preview_text, receipt_label,
 };
 
 use crate::frame::Frame;

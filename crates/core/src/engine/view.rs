@@ -254,18 +254,47 @@ pub fn chat_list(contacts: &[ContactView], rooms: &[RoomView]) -> Vec<ChatItem> 
     items.into_iter().map(|(_, item)| item).collect()
 }
 
+/// Where one of my messages in a conversation is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryState {
+    /// The peer stored it.
+    Delivered,
+    /// On the channel.
+    Sent,
+    /// Not on the channel yet.
+    Waiting,
+}
+
+impl DeliveryState {
+    /// The state of my message numbered `seq`.
+    pub fn of(seq: u64, delivery: &Delivery) -> Self {
+        if seq <= delivery.acked {
+            DeliveryState::Delivered
+        } else if seq <= delivery.sent {
+            DeliveryState::Sent
+        } else {
+            DeliveryState::Waiting
+        }
+    }
+
+    /// A stable name for styling (`data-status`).
+    pub fn name(self) -> &'static str {
+        match self {
+            DeliveryState::Delivered => "Delivered",
+            DeliveryState::Sent => "Sent",
+            DeliveryState::Waiting => "Waiting",
+        }
+    }
+}
+
 /// Where one of my messages in a conversation is, in words: "Delivered" (the peer stored
 /// it), "Sent" (on the channel), "Waiting for Bob to come online" (Bob is not connected:
 /// it goes when they are), or "Sending".
 pub fn delivery_label(seq: u64, delivery: &Delivery, peer_online: bool, peer: &str) -> String {
-    if seq <= delivery.acked {
-        "Delivered".into()
-    } else if seq <= delivery.sent {
-        "Sent".into()
-    } else if !peer_online {
-        format!("Waiting for {peer} to come online")
-    } else {
-        "Sending".into()
+    match DeliveryState::of(seq, delivery) {
+        DeliveryState::Waiting if !peer_online => format!("Waiting for {peer} to come online"),
+        DeliveryState::Waiting => "Sending".into(),
+        state => state.name().into(),
     }
 }
 
