@@ -53,16 +53,17 @@ pub async fn request_permission() -> Permission {
     permission()
 }
 
-/// Shows the notification for `arrival` (if allowed) and plays the sound (if chosen).
-/// `open` runs when the person clicks the notification.
+/// Shows the notification for `arrival` and plays the sound, as `alert::react` decides
+/// from the preferences and the browser's permission. `open` runs when the person clicks
+/// the notification.
 pub fn arrived(prefs: &Prefs, arrival: &Arrival, open: impl FnOnce() + 'static) {
-    if prefs.sound {
+    let reaction = alert::react(prefs, arrival, permission() == Permission::Granted);
+    if reaction.sound {
         beep();
     }
-    if !prefs.notify || permission() != Permission::Granted {
+    let Some(n) = reaction.notification else {
         return;
-    }
-    let n = alert::notification(prefs, arrival);
+    };
     let options = NotificationOptions::new();
     options.set_body(&n.body);
     options.set_tag(&n.tag);

@@ -64,6 +64,13 @@ pub struct SettingsErrors {
     pub save: Option<String>,
 }
 
+/// Loads the page again (without its fragment), to start from what storage holds now.
+fn start_over() {
+    if let Some(window) = web_sys::window() {
+        window.location().replace(&crate::boot::invite_base()).ok();
+    }
+}
+
 /// How long a deletion waits for Undo, in milliseconds.
 pub const UNDO_MS: u32 = 5_000;
 
@@ -421,9 +428,7 @@ impl Session {
     /// says so: a merge has lost nothing (each value written holds this browser's data
     /// too), and the page is not reloaded so the person can read why.
     pub fn restore(&self, plan: peerchat_core::backup::Plan) -> Result<(), String> {
-        self.stop_chat();
-        let slot = self.runtime.with_value(|rt| rt.client.clone());
-        slot.borrow_mut().take();
+        self.stop_all();
         // Removes first (a replace frees room), never a key the plan writes.
         for key in &plan.removes {
             store::remove(key);
@@ -436,24 +441,24 @@ impl Session {
                 ));
             }
         }
-        if let Some(window) = web_sys::window() {
-            window.location().replace(&crate::boot::invite_base()).ok();
-        }
+        start_over();
         Ok(())
+    }
+
+    /// Stops the chat and the signaling client, so nothing writes to storage any more.
+    fn stop_all(&self) {
+        self.stop_chat();
+        let slot = self.runtime.with_value(|rt| rt.client.clone());
+        slot.borrow_mut().take();
     }
 
     /// Intent: delete everything Peerchat keeps in this browser (identity, contacts,
     /// rooms, history, settings), then start over as a new person. Connections close
     /// first, so nothing is written after the wipe.
     pub fn delete_all_data(&self) {
-        self.stop_chat();
-        let slot = self.runtime.with_value(|rt| rt.client.clone());
-        slot.borrow_mut().take();
+        self.stop_all();
         store::remove_all();
-        if let Some(window) = web_sys::window() {
-            let href = crate::boot::invite_base();
-            window.location().replace(&href).ok();
-        }
+        start_over();
     }
 
     /// Intent: reconnect now instead of waiting for the next attempt.

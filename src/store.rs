@@ -67,16 +67,10 @@ pub fn all_entries() -> std::collections::BTreeMap<String, String> {
         .collect()
 }
 
-/// Removes every `peerchat/v1/` key (Delete all my data). Keys are collected first: the
-/// storage's indexes shift as keys go.
+/// Removes every `peerchat/v1/` key (Delete all my data).
 pub fn remove_all() {
     let storage = LocalStorage::raw();
-    let count = storage.length().unwrap_or(0);
-    let keys: Vec<String> = (0..count)
-        .filter_map(|i| storage.key(i).ok().flatten())
-        .filter(|k| k.starts_with("peerchat/v1/"))
-        .collect();
-    for key in keys {
+    for key in all_entries().into_keys() {
         storage.remove_item(&key).ok();
     }
 }

@@ -182,15 +182,9 @@ impl ChatDriver {
 /// Everything under `peerchat/v1/` that the chat reads (not the identity, profile,
 /// settings, lease, or values kept aside).
 fn snapshot() -> Snapshot {
-    let storage = LocalStorage::raw();
     let mut out = Snapshot::new();
-    let count = storage.length().unwrap_or(0);
-    for i in 0..count {
-        let Ok(Some(key)) = storage.key(i) else {
-            continue;
-        };
-        let chat = key.starts_with("peerchat/v1/")
-            && !key.starts_with(peerchat_core::storage::DAMAGED_PREFIX)
+    for (key, value) in crate::store::all_entries() {
+        let chat = !key.starts_with(peerchat_core::storage::DAMAGED_PREFIX)
             && ![
                 peerchat_core::storage::IDENTITY_KEY,
                 peerchat_core::storage::PROFILE_KEY,
@@ -199,7 +193,7 @@ fn snapshot() -> Snapshot {
                 peerchat_core::prefs::PREFS_KEY,
             ]
             .contains(&key.as_str());
-        if chat && let Ok(Some(value)) = storage.get_item(&key) {
+        if chat {
             out.insert(key, value);
         }
     }

@@ -10,7 +10,7 @@ use crate::session::{Session, UNDO_MS};
 use leptos::html::Div;
 use leptos::prelude::*;
 use peerchat_core::conversation::Message;
-use peerchat_core::engine::{Delivery, delivery_label};
+use peerchat_core::engine::{Delivery, DeliveryState, delivery_label};
 
 /// What the person is asked to confirm in the header.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -129,13 +129,11 @@ pub fn ConversationPanel() -> impl IntoView {
             delivery_label(m.seq, &delivery, online.get(), &title())
         };
         let state = move || {
-            if m.seq <= view.acked.get() {
-                "Delivered"
-            } else if m.seq <= view.sent.get() {
-                "Sent"
-            } else {
-                "Waiting"
-            }
+            let delivery = Delivery {
+                acked: view.acked.get(),
+                sent: view.sent.get(),
+            };
+            DeliveryState::of(m.seq, &delivery).name()
         };
         let author = if mine { "You".to_string() } else { title() };
         view! {

@@ -2,7 +2,7 @@
 //! browser has it), your ID, and a plain warning when the page's address cannot work on
 //! a friend's machine (a file on this computer, a private address).
 
-use super::link_field::copy_text;
+use super::link_field::{LinkField, copy_text};
 use super::modal::Modal;
 use crate::boot::invite_link;
 use crate::session::Session;
@@ -107,14 +107,7 @@ fn InviteBody() -> impl IntoView {
                 "If Peerchat is published somewhere, set its address under Settings → Invite links."
             </p>
         </Show>
-        <label class="link-field">
-            <span class="hint">"Invite link"</span>
-            <input type="text" readonly prop:value=move || link.get() on:focus=|ev| {
-                if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
-                    input.select();
-                }
-            } />
-        </label>
+        <LinkField label="Invite link" link=link shown=Signal::stored(true) />
         <div class="actions">
             <button type="button" class="primary" on:click=move |_| copy(link.get_untracked(), "Invite link copied. Send it to a friend.")>
                 "Copy invite link"

@@ -10,6 +10,7 @@ mod conversation;
 mod header;
 mod home;
 mod id_card;
+mod inline_form;
 mod invite;
 mod link_field;
 mod list_item;

@@ -24,6 +24,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Kills a server process the tests started and waits until it is gone. */
+async function kill(proc: ChildProcess | undefined): Promise<void> {
+  if (!proc || proc.exitCode !== null) return;
+  const exited = new Promise((r) => proc.once("exit", r));
+  proc.kill("SIGKILL");
+  await exited;
+}
+
 /** A stock `peer` server process on loopback that can be stopped and started again. */
 export class PeerServer {
   private proc?: ChildProcess;
@@ -57,10 +65,7 @@ export class PeerServer {
   async stop(): Promise<void> {
     const proc = this.proc;
     this.proc = undefined;
-    if (!proc || proc.exitCode !== null) return;
-    const exited = new Promise((r) => proc.once("exit", r));
-    proc.kill("SIGKILL");
-    await exited;
+    await kill(proc);
   }
 }
 
@@ -262,9 +267,6 @@ export class TurnServer {
   async stop(): Promise<void> {
     const proc = this.proc;
     this.proc = undefined;
-    if (!proc || proc.exitCode !== null) return;
-    const exited = new Promise((r) => proc.once("exit", r));
-    proc.kill("SIGKILL");
-    await exited;
+    await kill(proc);
   }
 }
