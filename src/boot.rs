@@ -5,8 +5,9 @@ use peerchat_core::endpoint::Endpoint;
 use peerchat_core::identity::Identity;
 use peerchat_core::storage::{self, IdentityRecord, Profile, Settings, TOKEN_LEN};
 
-/// The page URL's query parameter that points the app at a signaling server, for example
-/// `?signal=ws://127.0.0.1:9000/x`. It applies to this page load only and is not saved.
+/// The page URL's query parameter that points the app at its signaling servers, for
+/// example `?signal=ws://127.0.0.1:9000/x`, or several joined by `,`. It applies to this
+/// page load only and is not saved.
 pub const SIGNAL_PARAM: &str = "signal";
 
 /// Where the endpoint in use came from.
@@ -28,10 +29,10 @@ pub struct Boot {
     pub token: String,
     /// The profile, if one is saved and readable.
     pub profile: Option<Profile>,
-    /// The endpoint chosen in settings, if any.
-    pub settings_endpoint: Option<Endpoint>,
-    /// The endpoint to use now, or why there is none.
-    pub endpoint: Result<Endpoint, String>,
+    /// The signaling servers chosen in settings, if any.
+    pub settings_endpoint: Option<Vec<Endpoint>>,
+    /// The signaling servers to use now, or why there are none.
+    pub endpoint: Result<Vec<Endpoint>, String>,
     /// Where `endpoint` came from.
     pub endpoint_source: EndpointSource,
     /// Sentences to show the person (damaged data, failed saves).
@@ -60,20 +61,32 @@ pub fn invite_base() -> String {
     href.split('#').next().unwrap_or_default().to_string()
 }
 
-/// The base of invite links: the public page address from the preferences when set (with
-/// this page's query, which names the signaling server, unless it has its own), else
-/// this page's address.
-pub fn link_base(page: Option<&str>) -> String {
-    let Some(page) = page else {
-        return invite_base();
+/// The base of invite links: the public page address from the preferences when set,
+/// else this page's address; with the signaling servers in use (`?signal=a,b`) unless
+/// they are the built-in default, so the friend meets us on the same servers. A public
+/// address with a query of its own is taken as it is.
+pub fn link_base(page: Option<&str>, servers: Option<&[Endpoint]>) -> String {
+    if let Some(page) = page
+        && page.contains('?')
+    {
+        return page.to_string();
+    }
+    let base = match page {
+        Some(page) => page.to_string(),
+        None => {
+            let here = invite_base();
+            here.split('?').next().unwrap_or_default().to_string()
+        }
     };
-    let search = web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .unwrap_or_default();
-    if page.contains('?') || search.is_empty() {
-        page.to_string()
-    } else {
-        format!("{page}{search}")
+    match servers {
+        Some(list) => {
+            let text = peerchat_core::endpoint::list_text(list);
+            format!(
+                "{base}?{SIGNAL_PARAM}={}",
+                String::from(js_sys::encode_uri_component(&text))
+            )
+        }
+        None => base,
     }
 }
 
@@ -86,6 +99,7 @@ pub fn invite_link(
     id: &peerchat_core::identity::PeerId,
     name: Option<&str>,
     page: Option<&str>,
+    servers: Option<&[Endpoint]>,
 ) -> String {
     let fragment = match web_sys::UrlSearchParams::new() {
         Ok(params) => {
@@ -97,7 +111,7 @@ pub fn invite_link(
         }
         Err(_) => format!("{INVITE_FRAGMENT}={id}"),
     };
-    format!("{}#{fragment}", link_base(page))
+    format!("{}#{fragment}", link_base(page, servers))
 }
 
 /// Who invited: the name in the link (checked like any display name), and the room
@@ -191,13 +205,13 @@ pub fn boot() -> Boot {
 
     let (endpoint, endpoint_source) = match page_param(SIGNAL_PARAM) {
         Some(text) => (
-            Endpoint::parse(&text)
+            peerchat_core::endpoint::parse_list(&text)
                 .map_err(|e| format!("The signaling server in this page's link is not valid: {e}")),
             EndpointSource::PageLink,
         ),
         None => match &settings_endpoint {
             Some(e) => (Ok(e.clone()), EndpointSource::Settings),
-            None => (Ok(Endpoint::public_cloud()), EndpointSource::Default),
+            None => (Ok(vec![Endpoint::public_cloud()]), EndpointSource::Default),
         },
     };
 

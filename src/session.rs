@@ -12,12 +12,12 @@ use gloo_events::EventListener;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use peerchat_core::endpoint::Endpoint;
-use peerchat_core::engine::{Arrival, Input, Target};
+use peerchat_core::engine::{Arrival, Input, ServerId, Target};
 use peerchat_core::ice::{self, IceServer};
 use peerchat_core::identity::{Identity, PeerId};
 use peerchat_core::name::DisplayName;
 use peerchat_core::prefs::Prefs;
-use peerchat_core::signaling::{OfflineReason, Status};
+use peerchat_core::signaling::{OfflineReason, Overall, Status};
 use peerchat_core::storage::{Profile, Settings};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -27,8 +27,8 @@ use std::rc::Rc;
 pub enum Connection {
     /// Not started yet (no name chosen).
     Idle,
-    /// The signaling client's status.
-    Signaling(Status),
+    /// The signaling servers' statuses, as one.
+    Signaling(Overall),
     /// No valid endpoint to connect to.
     BadEndpoint(String),
 }
@@ -74,15 +74,28 @@ fn start_over() {
 /// How long a deletion waits for Undo, in milliseconds.
 pub const UNDO_MS: u32 = 5_000;
 
-/// The signaling client in use, shared with the chat engine's send port.
-type ClientSlot = Rc<RefCell<Option<SignalingClient>>>;
+/// The signaling clients in use (one per server), shared with the chat engine's send port.
+type ClientSlot = Rc<RefCell<Vec<(ServerId, SignalingClient)>>>;
+
+/// One signaling server in use, as the person sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerState {
+    /// The engine's name for it (new for each client started).
+    pub id: ServerId,
+    /// Its address.
+    pub endpoint: Endpoint,
+    /// Its connection status.
+    pub status: Status,
+}
 
 /// Browser handles, which are not `Send` and so live outside the reactive graph.
 struct Runtime {
     token: String,
     /// The identity, to start the chat again when this tab takes the profile back.
     identity: Rc<Identity>,
-    client: ClientSlot,
+    clients: ClientSlot,
+    /// The [`ServerId`] the next client started gets.
+    next_server: ServerId,
     lease: Option<LeaseTask>,
     chat: Option<ChatDriver>,
     _page_listeners: Vec<EventListener>,
@@ -104,14 +117,16 @@ pub struct Session {
     pub peer_id: StoredValue<PeerId>,
     /// The saved profile; `None` until a name is chosen.
     pub profile: RwSignal<Option<Profile>>,
-    /// The connection status.
+    /// The connection status (every server's, as one).
     pub connection: RwSignal<Connection>,
-    /// The endpoint in use (or why none).
-    pub endpoint: RwSignal<Result<Endpoint, String>>,
-    /// Where the endpoint came from.
+    /// Each signaling server in use and its status.
+    pub servers: RwSignal<Vec<ServerState>>,
+    /// The signaling servers to use (or why none).
+    pub endpoint: RwSignal<Result<Vec<Endpoint>, String>>,
+    /// Where the servers came from.
     pub endpoint_source: RwSignal<EndpointSource>,
-    /// The endpoint saved in settings.
-    pub settings_endpoint: RwSignal<Option<Endpoint>>,
+    /// The servers saved in settings.
+    pub settings_endpoint: RwSignal<Option<Vec<Endpoint>>>,
     /// The ICE servers in use.
     pub ice: RwSignal<Vec<IceServer>>,
     /// Messages for the person.
@@ -148,6 +163,7 @@ impl Session {
             peer_id: StoredValue::new(identity.peer_id().clone()),
             profile: RwSignal::new(boot.profile),
             connection: RwSignal::new(Connection::Idle),
+            servers: RwSignal::new(Vec::new()),
             endpoint: RwSignal::new(boot.endpoint),
             endpoint_source: RwSignal::new(boot.endpoint_source),
             settings_endpoint: RwSignal::new(boot.settings_endpoint),
@@ -162,7 +178,8 @@ impl Session {
             runtime: StoredValue::new_local(Runtime {
                 token: boot.token,
                 identity: Rc::new(identity),
-                client: Rc::new(RefCell::new(None)),
+                clients: Rc::new(RefCell::new(Vec::new())),
+                next_server: 0,
                 lease: None,
                 chat: None,
                 _page_listeners: Vec::new(),
@@ -182,6 +199,15 @@ impl Session {
         session
     }
 
+    /// The signaling servers an invite link names: those in use, unless they are the
+    /// built-in default. Tracked, for links that follow the settings.
+    pub fn link_servers(&self) -> Option<Vec<Endpoint>> {
+        if self.endpoint_source.get() == EndpointSource::Default {
+            return None;
+        }
+        self.endpoint.get().ok()
+    }
+
     /// The chat driver (present for the page's life once built).
     pub fn chat(&self) -> Option<ChatDriver> {
         self.runtime.with_value(|rt| rt.chat.clone())
@@ -193,11 +219,11 @@ impl Session {
         let identity = self.runtime.with_value(|rt| rt.identity.clone());
         let ice = self.ice.get_untracked();
         self.chat_view.clear();
-        let slot = self.runtime.with_value(|rt| rt.client.clone());
+        let slot = self.runtime.with_value(|rt| rt.clients.clone());
         let session = *self;
         let ports = Ports {
-            signal: Rc::new(move |message| {
-                if let Some(client) = slot.borrow().as_ref() {
+            signal: Rc::new(move |server, message| {
+                if let Some((_, client)) = slot.borrow().iter().find(|(id, _)| *id == server) {
                     client.send(message.to_json());
                 }
             }),
@@ -312,7 +338,7 @@ impl Session {
         let name = DisplayName::parse(name_text);
         let endpoint = endpoint_text.map(|t| match t.trim() {
             "" => Ok(None),
-            text => Endpoint::parse(text).map(Some),
+            text => peerchat_core::endpoint::parse_list(text).map(Some),
         });
         let ice_servers = ice_text.map(|t| match t.trim() {
             "" => Ok(None),
@@ -357,7 +383,7 @@ impl Session {
                 }
             };
             store::save(&Settings::new(
-                stored_endpoint.as_ref(),
+                stored_endpoint.as_deref(),
                 stored_ice.as_deref(),
             ))
             .map_err(save_error)?;
@@ -383,8 +409,9 @@ impl Session {
             } else {
                 EndpointSource::Default
             });
-            self.endpoint
-                .set(Ok(endpoint.unwrap_or_else(Endpoint::public_cloud)));
+            self.endpoint.set(Ok(
+                endpoint.unwrap_or_else(|| vec![Endpoint::public_cloud()])
+            ));
             self.connect();
         }
         Ok(())
@@ -448,8 +475,8 @@ impl Session {
     /// Stops the chat and the signaling client, so nothing writes to storage any more.
     fn stop_all(&self) {
         self.stop_chat();
-        let slot = self.runtime.with_value(|rt| rt.client.clone());
-        slot.borrow_mut().take();
+        let slot = self.runtime.with_value(|rt| rt.clients.clone());
+        slot.borrow_mut().clear();
     }
 
     /// Intent: delete everything Peerchat keeps in this browser (identity, contacts,
@@ -461,10 +488,10 @@ impl Session {
         start_over();
     }
 
-    /// Intent: reconnect now instead of waiting for the next attempt.
+    /// Intent: reconnect every server now instead of waiting for the next attempt.
     pub fn retry_now(&self) {
-        let slot = self.runtime.with_value(|rt| rt.client.clone());
-        if let Some(client) = slot.borrow().as_ref() {
+        let slot = self.runtime.with_value(|rt| rt.clients.clone());
+        for (_, client) in slot.borrow().iter() {
             client.retry_now();
         }
     }
@@ -512,58 +539,104 @@ impl Session {
         });
     }
 
-    /// (Re)starts the signaling client for the current endpoint, if a profile exists and
-    /// this tab runs it.
+    /// (Re)starts a signaling client for each server in use, if a profile exists and
+    /// this tab runs it. Each client gets a new [`ServerId`], so nothing of an old server
+    /// is mistaken for a new one's.
     fn connect(&self) {
         if self.profile.get_untracked().is_none() || self.tab.get_untracked() != TabState::Active {
             return;
         }
-        let slot = self.runtime.with_value(|rt| rt.client.clone());
-        // Drop the old client (closing its socket) before opening a new one.
-        let old = slot.borrow_mut().take();
-        drop(old);
+        let slot = self.runtime.with_value(|rt| rt.clients.clone());
+        // Drop the old clients (closing their sockets) before opening new ones.
+        let old: Vec<(ServerId, SignalingClient)> = slot.borrow_mut().drain(..).collect();
         let chat = self.chat();
         if let Some(chat) = &chat {
-            chat.input(Input::SignalingDown);
+            for (id, _) in &old {
+                chat.input(Input::SignalingDown(*id));
+            }
         }
-        let endpoint = match self.endpoint.get_untracked() {
-            Ok(endpoint) => endpoint,
+        drop(old);
+        let endpoints = match self.endpoint.get_untracked() {
+            Ok(endpoints) => endpoints,
             Err(message) => {
+                self.servers.set(Vec::new());
                 self.connection.set(Connection::BadEndpoint(message));
                 return;
             }
         };
-        let id = self.peer_id.get_value();
-        let url = self
-            .runtime
-            .with_value(|rt| endpoint.websocket_url(id.as_str(), &rt.token));
-        let connection = self.connection;
-        let status_chat = chat.clone();
-        let client = SignalingClient::start(
-            url,
-            move |status| {
-                let online = status == Status::Online;
-                let was_online =
-                    connection.try_get_untracked() == Some(Connection::Signaling(Status::Online));
-                // try_set: the callback may outlive the reactive owner during teardown.
-                connection.try_set(Connection::Signaling(status));
-                if let Some(chat) = &status_chat
-                    && online != was_online
-                {
-                    chat.input(if online {
-                        Input::SignalingUp
-                    } else {
-                        Input::SignalingDown
-                    });
-                }
-            },
-            move |message| {
-                if let Some(chat) = &chat {
-                    chat.input(Input::Signal(message));
-                }
-            },
+        let first = self.runtime.with_value(|rt| rt.next_server);
+        self.runtime
+            .update_value(|rt| rt.next_server += endpoints.len() as ServerId);
+        self.servers.set(
+            endpoints
+                .iter()
+                .enumerate()
+                .map(|(i, endpoint)| ServerState {
+                    id: first + i as ServerId,
+                    endpoint: endpoint.clone(),
+                    status: Status::Connecting,
+                })
+                .collect(),
         );
-        *slot.borrow_mut() = Some(client);
+        self.show_overall();
+        let peer = self.peer_id.get_value();
+        for (i, endpoint) in endpoints.iter().enumerate() {
+            let id = first + i as ServerId;
+            let url = self
+                .runtime
+                .with_value(|rt| endpoint.websocket_url(peer.as_str(), &rt.token));
+            let session = *self;
+            let status_chat = chat.clone();
+            let message_chat = chat.clone();
+            let client = SignalingClient::start(
+                url,
+                move |status| {
+                    // try_*: the callback may outlive the reactive owner during teardown.
+                    let mut was_online = None;
+                    session.servers.try_update(|servers| {
+                        if let Some(s) = servers.iter_mut().find(|s| s.id == id) {
+                            was_online = Some(s.status == Status::Online);
+                            s.status = status.clone();
+                        }
+                    });
+                    let Some(was_online) = was_online else {
+                        return;
+                    };
+                    session.show_overall();
+                    let online = status == Status::Online;
+                    if let Some(chat) = &status_chat
+                        && online != was_online
+                    {
+                        chat.input(if online {
+                            Input::SignalingUp(id)
+                        } else {
+                            Input::SignalingDown(id)
+                        });
+                    }
+                },
+                move |message| {
+                    if let Some(chat) = &message_chat {
+                        chat.input(Input::Signal {
+                            server: id,
+                            message,
+                        });
+                    }
+                },
+            );
+            slot.borrow_mut().push((id, client));
+        }
+    }
+
+    /// Shows every server's status as one in the status bar.
+    fn show_overall(&self) {
+        let Some(statuses) = self
+            .servers
+            .try_with_untracked(|s| s.iter().map(|s| s.status.clone()).collect::<Vec<_>>())
+        else {
+            return;
+        };
+        self.connection
+            .try_set(Connection::Signaling(Overall::of(&statuses)));
     }
 
     fn hold_lease(&self) {
@@ -620,23 +693,26 @@ impl Session {
             return;
         }
         self.tab.set(TabState::Elsewhere);
-        let slot = self.runtime.with_value(|rt| rt.client.clone());
-        if let Some(client) = slot.borrow().as_ref() {
+        let slot = self.runtime.with_value(|rt| rt.clients.clone());
+        for (_, client) in slot.borrow().iter() {
             client.stop(OfflineReason::OpenInOtherTab);
         }
         self.stop_chat();
         // Replaced after this callback returns: the keeper's own timer is running it.
         let session = *self;
         spawn_local(async move {
-            let slot = session.runtime.try_with_value(|rt| rt.client.clone());
+            let slot = session.runtime.try_with_value(|rt| rt.clients.clone());
             if let Some(slot) = slot {
-                slot.borrow_mut().take();
+                slot.borrow_mut().clear();
                 session.wait_for_lease();
             }
         });
-        self.connection.set(Connection::Signaling(Status::Offline {
+        let away = Status::Offline {
             reason: OfflineReason::OpenInOtherTab,
             retry_in_ms: None,
-        }));
+        };
+        self.servers
+            .update(|servers| servers.iter_mut().for_each(|s| s.status = away.clone()));
+        self.show_overall();
     }
 }

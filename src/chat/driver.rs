@@ -30,8 +30,8 @@ use web_sys::{RtcDataChannelState, RtcSdpType};
 
 /// What the driver needs from the rest of the page.
 pub struct Ports {
-    /// Sends a message through the signaling server (dropped while offline).
-    pub signal: Rc<dyn Fn(ClientMessage)>,
+    /// Sends a message through one signaling server (dropped while it is offline).
+    pub signal: Rc<dyn Fn(peerchat_core::engine::ServerId, ClientMessage)>,
     /// Shows a notice to the person.
     pub notify: Rc<dyn Fn(String)>,
     /// A message arrived where the person is not reading: notify, play the sound.
@@ -228,7 +228,7 @@ fn drain(shared: &Rc<Shared>) {
 
 fn carry_out(shared: &Rc<Shared>, effect: Effect) {
     match effect {
-        Effect::Signal(message) => (shared.ports.signal)(message),
+        Effect::Signal { server, message } => (shared.ports.signal)(server, message),
         Effect::Link { link, command } => link_command(shared, link, command),
         Effect::Write { token, key, value } => {
             let result = write(&key, &value);

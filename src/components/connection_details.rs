@@ -20,6 +20,7 @@ struct Shown {
     key: String,
     path: String,
     rtt: String,
+    server: Option<peerchat_core::engine::ServerId>,
 }
 
 /// The details of the connection with `peer`, refreshed every 2 s while shown.
@@ -42,6 +43,7 @@ pub fn ConnectionDetails(peer: PeerId) -> impl IntoView {
                 key: c.key.clone(),
                 path: "Measuring…".into(),
                 rtt: "Measuring…".into(),
+                server: c.server,
             };
             spawn_local(async move {
                 let measured = chat.path(c.link).await;
@@ -61,9 +63,15 @@ pub fn ConnectionDetails(peer: PeerId) -> impl IntoView {
     on_cleanup(move || {
         ticker.try_update_value(|t| t.take());
     });
-    let server = move || match session.endpoint.get() {
-        Ok(endpoint) => endpoint.to_string(),
-        Err(_) => "none".into(),
+    let server = move || {
+        let id = shown.with(|s| s.server);
+        session.servers.with(|servers| {
+            servers
+                .iter()
+                .find(|s| Some(s.id) == id)
+                .map(|s| s.endpoint.to_string())
+                .unwrap_or_else(|| "a server no longer in use".into())
+        })
     };
     view! {
         <section class="details" id="connection-details" aria-label="Connection details">

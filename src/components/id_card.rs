@@ -29,16 +29,29 @@ pub fn IdCard() -> impl IntoView {
             el.focus().ok();
         }
     });
-    let server = move || {
-        let source = match session.endpoint_source.get() {
-            EndpointSource::Default => "the public PeerJS server",
-            EndpointSource::Settings => "from your settings",
-            EndpointSource::PageLink => "from this page's link",
-        };
-        match session.endpoint.get() {
-            Ok(endpoint) => format!("{endpoint} ({source})"),
-            Err(_) => "none (the address is not valid)".to_string(),
-        }
+    let source = move || match session.endpoint_source.get() {
+        EndpointSource::Default => "the public PeerJS server",
+        EndpointSource::Settings => "from your settings",
+        EndpointSource::PageLink => "from this page's link",
+    };
+    let server = move || match session.endpoint.get() {
+        Ok(list) if list.len() == 1 => format!("{} ({})", list[0], source()),
+        Ok(_) => format!("{} servers ({})", session.servers.with(Vec::len), source()),
+        Err(_) => "none (the address is not valid)".to_string(),
+    };
+    // With several servers, each one's status: one may be down while another works.
+    let several = move || session.servers.with(|s| s.len() > 1);
+    let each = move || {
+        session.servers.with(|servers| {
+            servers
+                .iter()
+                .map(|s| {
+                    let state =
+                        peerchat_core::signaling::Overall::of(std::slice::from_ref(&s.status));
+                    view! { <li><code>{s.endpoint.to_string()}</code>": "{state.words()}</li> }
+                })
+                .collect_view()
+        })
     };
     view! {
         <section class="card id-card" aria-labelledby="id-title">
@@ -51,6 +64,9 @@ pub fn IdCard() -> impl IntoView {
                 <code class="peer-id" aria-label="Your Peerchat ID">{id.to_string()}</code>
             </p>
             <p class="hint">"Signaling server: " {server}</p>
+            <Show when=several>
+                <ul class="hint servers" aria-label="Signaling servers">{each}</ul>
+            </Show>
             <InviteDialog open=invite_open />
         </section>
     }

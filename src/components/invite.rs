@@ -63,7 +63,8 @@ fn InviteBody() -> impl IntoView {
         let id = id.clone();
         Memo::new(move |_| {
             let page = session.prefs.with(|p| p.page.clone());
-            invite_link(&id, name.as_deref(), page.as_deref())
+            let servers = session.link_servers();
+            invite_link(&id, name.as_deref(), page.as_deref(), servers.as_deref())
         })
     };
     let reachable = Memo::new(move |_| link.with(|l| reachable_by_friends(l)));

@@ -56,7 +56,11 @@ pub fn RoomPanel() -> impl IntoView {
         let id = view.active_room.get()?;
         let fragment = session.chat()?.room_invite(&id)?;
         let page = session.prefs.with(|p| p.page.clone());
-        Some(format!("{}#{fragment}", link_base(page.as_deref())))
+        let servers = session.link_servers();
+        Some(format!(
+            "{}#{fragment}",
+            link_base(page.as_deref(), servers.as_deref())
+        ))
     });
     let invite_shown = RwSignal::new(false);
     let copied = RwSignal::new("");

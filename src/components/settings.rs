@@ -32,9 +32,11 @@ fn SettingsForm(#[prop(into)] on_close: Callback<()>) -> impl IntoView {
             .profile
             .with_untracked(|p| p.as_ref().map(|p| p.name.to_string()).unwrap_or_default()),
     );
-    let endpoint_initial = session
-        .settings_endpoint
-        .with_untracked(|e| e.as_ref().map(ToString::to_string).unwrap_or_default());
+    let endpoint_initial = session.settings_endpoint.with_untracked(|e| {
+        e.as_ref()
+            .map(|list| peerchat_core::endpoint::list_text(list).replace(',', "\n"))
+            .unwrap_or_default()
+    });
     let endpoint = RwSignal::new(endpoint_initial.clone());
     let ice_initial = session.ice.with_untracked(|servers| {
         if *servers == ice::default_servers() {
@@ -187,23 +189,23 @@ fn SettingsForm(#[prop(into)] on_close: Callback<()>) -> impl IntoView {
 
             <details class="advanced">
                 <summary>"Advanced network settings"</summary>
-                <label for="settings-endpoint">"Signaling server"</label>
-                <input
+                <label for="settings-endpoint">"Signaling servers"</label>
+                <textarea
                     id="settings-endpoint"
-                    type="url"
+                    rows="2"
                     inputmode="url"
                     spellcheck="false"
                     placeholder="wss://0.peerjs.com/ (default)"
                     aria-invalid=move || errors.with(|e| e.endpoint.is_some()).to_string()
                     aria-describedby="settings-endpoint-hint settings-endpoint-error"
                     bind:value=endpoint
-                />
+                ></textarea>
                 <p id="settings-endpoint-hint" class="hint">
-                    "The server that introduces you to your friends (it never sees your messages). Leave empty for the public PeerJS server. For your own "
+                    "The servers that introduce you to your friends (they never see your messages). Leave empty for the public PeerJS server. For your own "
                     <code>"peer"</code>
-                    " server: ws://host:port/path, with ?key=yourkey if it uses another key."
+                    " server: ws://host:port/path, with ?key=yourkey if it uses another key. Up to 4, one per line: you are reachable through each, and a friend needs to share only one of them."
                     <Show when=from_link>
-                        " This page's link sets the server now; changing this field replaces it."
+                        " This page's link sets the servers now; changing this field replaces them."
                     </Show>
                 </p>
                 <p id="settings-endpoint-error" class="field-error" role="alert">

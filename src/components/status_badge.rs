@@ -10,21 +10,27 @@ fn describe(connection: &Connection) -> (&'static str, String) {
     match connection {
         Connection::Idle => ("idle", "Not connected".into()),
         Connection::BadEndpoint(msg) => ("offline", format!("Offline: {msg}")),
-        Connection::Signaling(Status::Connecting) => ("connecting", "Connecting…".into()),
-        Connection::Signaling(Status::Online) => ("online", "Online".into()),
-        Connection::Signaling(Status::Offline { reason, .. }) => {
-            ("offline", format!("Offline: {}", reason.describe()))
-        }
+        Connection::Signaling(all) => (
+            match all.status {
+                Status::Connecting => "connecting",
+                Status::Online => "online",
+                Status::Offline { .. } => "offline",
+            },
+            all.words(),
+        ),
     }
 }
 
 /// When the next automatic attempt is due (ms since the epoch), if one is planned.
 fn retry_deadline(connection: &Connection, now: f64) -> Option<f64> {
     match connection {
-        Connection::Signaling(Status::Offline {
-            retry_in_ms: Some(ms),
-            ..
-        }) => Some(now + f64::from(*ms)),
+        Connection::Signaling(all) => match all.status {
+            Status::Offline {
+                retry_in_ms: Some(ms),
+                ..
+            } => Some(now + f64::from(ms)),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -61,11 +67,16 @@ pub fn StatusBadge() -> impl IntoView {
     });
     let countdown = move || deadline.get().map(|d| retry_text(d, now.get()));
     let can_retry = Memo::new(move |_| {
-        matches!(
-            session.connection.get(),
-            Connection::Signaling(Status::Offline { ref reason, .. })
-                if *reason != OfflineReason::OpenInOtherTab && *reason != OfflineReason::PageHidden
-        )
+        session.connection.with(|c| {
+            matches!(
+                c,
+                Connection::Signaling(all) if matches!(
+                    &all.status,
+                    Status::Offline { reason, .. }
+                        if *reason != OfflineReason::OpenInOtherTab && *reason != OfflineReason::PageHidden
+                )
+            )
+        })
     });
     view! {
         <div class="status-area">

@@ -206,7 +206,7 @@ test("settings change only what was changed: new ICE servers keep the link's sig
   const reopened = await openSettings(a.page);
   await reopened.getByText("Advanced network settings").click();
   await expect(reopened.getByRole("textbox", { name: "ICE servers (STUN/TURN)" })).toHaveValue("stun:127.0.0.1:3478");
-  await expect(reopened.getByRole("textbox", { name: "Signaling server" })).toHaveValue("");
+  await expect(reopened.getByRole("textbox", { name: "Signaling servers" })).toHaveValue("");
   await a.context.close();
 });
 

@@ -1,7 +1,8 @@
 // A hostile signaling relay for the impersonation test: it sits between one browser and the
 // stock `peer` server and forwards everything, except that it sends that browser's messages
 // for `victim` to `impostor` instead, and makes the impostor's replies look as if they came
-// from `victim`. This is what a compromised signaling server can do.
+// from `victim`. This is what a compromised signaling server can do. With `delayMs` it
+// also holds each message from the server to the browser that long (a slow server).
 import { createServer, type Server } from "node:http";
 import { WebSocket, WebSocketServer } from "ws";
 
@@ -12,6 +13,7 @@ export class HijackingRelay {
     private readonly upstreamPort: number,
     private readonly victim: string,
     private readonly impostor: string,
+    private readonly delayMs = 0,
   ) {}
 
   /** Listens on `port` with the same path layout as the upstream server. */
@@ -28,7 +30,12 @@ export class HijackingRelay {
         if (upstream.readyState === WebSocket.OPEN) upstream.send(text);
         else pending.push(text);
       });
-      upstream.on("message", (data) => client.send(this.rewrite(data.toString(), "src", this.impostor, this.victim)));
+      upstream.on("message", (data) => {
+        const text = this.rewrite(data.toString(), "src", this.impostor, this.victim);
+        const send = () => client.readyState === WebSocket.OPEN && client.send(text);
+        if (this.delayMs > 0) setTimeout(send, this.delayMs);
+        else send();
+      });
       client.on("close", () => upstream.close());
       upstream.on("close", () => client.close());
       client.on("error", () => upstream.close());

@@ -139,7 +139,7 @@ test("settings: an unreachable server shows offline; choosing the local server b
   await page.getByRole("button", { name: "Settings" }).click();
   // The network settings are folded away under "Advanced".
   await settings.getByText("Advanced network settings").click();
-  const server = settings.getByRole("textbox", { name: "Signaling server" });
+  const server = settings.getByRole("textbox", { name: "Signaling servers" });
   await server.fill("not a url");
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("alert").filter({ hasText: "must start with wss://" })).toBeVisible();

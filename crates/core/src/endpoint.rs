@@ -49,6 +49,45 @@ pub enum EndpointError {
     /// The key is not 1–64 letters, digits, `-` or `_`, or another query parameter is present.
     #[error("The server key must be 1 to 64 letters, digits, - or _ (written as ?key=...).")]
     Key,
+    /// More than [`MAX_SERVERS`] different servers in a list.
+    #[error("At most 4 signaling servers can be used at once.")]
+    TooMany,
+}
+
+/// Most signaling servers used at once: each costs a WebSocket and a copy of every offer.
+pub const MAX_SERVERS: usize = 4;
+
+/// Parses a list of endpoints separated by commas, spaces or line breaks (none of which
+/// can occur in an endpoint). The same server written twice counts once; the order is
+/// kept. An empty list is an error, like an empty endpoint.
+pub fn parse_list(text: &str) -> Result<Vec<Endpoint>, EndpointError> {
+    if text.len() > MAX_SERVERS * (MAX_ENDPOINT_LEN + 1) {
+        return Err(EndpointError::TooMany);
+    }
+    let mut list: Vec<Endpoint> = Vec::new();
+    for item in text
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+    {
+        let endpoint = Endpoint::parse(item)?;
+        if !list.contains(&endpoint) {
+            if list.len() == MAX_SERVERS {
+                return Err(EndpointError::TooMany);
+            }
+            list.push(endpoint);
+        }
+    }
+    if list.is_empty() {
+        return Err(EndpointError::Length);
+    }
+    Ok(list)
+}
+
+/// A list in the text form [`parse_list`] reads back: canonical endpoints joined by `,`
+/// (the page link's `signal` parameter and the stored settings use this form).
+pub fn list_text(list: &[Endpoint]) -> String {
+    let texts: Vec<String> = list.iter().map(Endpoint::to_string).collect();
+    texts.join(",")
 }
 
 impl Endpoint {
@@ -300,5 +339,32 @@ mod tests {
     #[test]
     fn encodes_query_values() {
         assert_eq!(percent_encode("a b&c/é"), "a%20b%26c%2F%C3%A9");
+    }
+
+    #[test]
+    fn lists_of_servers() {
+        let list =
+            parse_list(" ws://a:1/x, wss://b/  ws://a:1/x/\nhttps://c:8443/p/?key=k").unwrap();
+        let texts: Vec<String> = list.iter().map(Endpoint::to_string).collect();
+        assert_eq!(
+            texts,
+            ["ws://a:1/x/", "wss://b:443/", "wss://c:8443/p/?key=k"]
+        );
+        assert_eq!(parse_list(&list_text(&list)).unwrap(), list);
+        assert_eq!(parse_list(" , "), Err(EndpointError::Length));
+        assert_eq!(parse_list("ws://a/ ftp://b/"), Err(EndpointError::Scheme));
+        let five = "ws://a/ ws://b/ ws://c/ ws://d/ ws://e/";
+        assert_eq!(parse_list(five), Err(EndpointError::TooMany));
+        // The same server four times over is one server.
+        assert_eq!(
+            parse_list("ws://a/ ws://a/ ws://a/ ws://a/ ws://a/")
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            parse_list(&"ws://a/ ".repeat(2_000)),
+            Err(EndpointError::TooMany)
+        );
     }
 }

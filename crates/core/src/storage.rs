@@ -222,7 +222,8 @@ pub fn token_from_random(random: &[u8; TOKEN_LEN]) -> String {
 pub struct Settings {
     #[serde(default, skip_serializing)]
     v: u64,
-    /// The signaling endpoint, as text; `None` means the public PeerJS cloud server.
+    /// The signaling servers, as text (one endpoint, or several joined by `,`); `None`
+    /// means the public PeerJS cloud server.
     #[serde(default)]
     endpoint: Option<String>,
     /// ICE servers as text (see [`crate::ice`]); `None` means the default STUN server.
@@ -231,11 +232,12 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Settings with this endpoint and these ICE servers (`None` for the defaults).
-    pub fn new(endpoint: Option<&Endpoint>, ice: Option<&[crate::ice::IceServer]>) -> Self {
+    /// Settings with these signaling servers and these ICE servers (`None` for the
+    /// defaults).
+    pub fn new(endpoint: Option<&[Endpoint]>, ice: Option<&[crate::ice::IceServer]>) -> Self {
         Settings {
             v: Self::VERSION,
-            endpoint: endpoint.map(Endpoint::to_string),
+            endpoint: endpoint.map(crate::endpoint::list_text),
             ice: ice.map(crate::ice::to_text),
         }
     }
@@ -249,11 +251,12 @@ impl Settings {
         }
     }
 
-    /// The chosen endpoint, if any. A stored endpoint that no longer parses is an error.
-    pub fn endpoint(&self) -> Result<Option<Endpoint>, DecodeError> {
+    /// The chosen signaling servers, if any. A stored list that no longer parses is an
+    /// error.
+    pub fn endpoint(&self) -> Result<Option<Vec<Endpoint>>, DecodeError> {
         self.endpoint
             .as_deref()
-            .map(Endpoint::parse)
+            .map(crate::endpoint::parse_list)
             .transpose()
             .map_err(|e| DecodeError::Invalid(e.to_string()))
     }
@@ -376,7 +379,7 @@ mod tests {
     #[test]
     fn settings_round_trip_and_validation() {
         let e = Endpoint::parse("ws://127.0.0.1:9000/x").unwrap();
-        let text = encode(&Settings::new(Some(&e), None));
+        let text = encode(&Settings::new(Some(std::slice::from_ref(&e)), None));
         assert_eq!(
             text,
             r#"{"v":1,"endpoint":"ws://127.0.0.1:9000/x/","ice":null}"#
@@ -384,7 +387,17 @@ mod tests {
         let Loaded::Ok(s) = load::<Settings>(Some(&text)) else {
             panic!()
         };
-        assert_eq!(s.endpoint().unwrap(), Some(e));
+        assert_eq!(s.endpoint().unwrap(), Some(vec![e.clone()]));
+        let f = Endpoint::parse("wss://peer.example.org/").unwrap();
+        let two = encode(&Settings::new(Some(&[e.clone(), f.clone()]), None));
+        assert_eq!(
+            two,
+            r#"{"v":1,"endpoint":"ws://127.0.0.1:9000/x/,wss://peer.example.org:443/","ice":null}"#
+        );
+        let Loaded::Ok(s) = load::<Settings>(Some(&two)) else {
+            panic!()
+        };
+        assert_eq!(s.endpoint().unwrap(), Some(vec![e, f]));
         let Loaded::Ok(bad) = load::<Settings>(Some(r#"{"v":1,"endpoint":"ftp://x"}"#)) else {
             panic!()
         };

@@ -574,7 +574,7 @@ pub fn describe(w: &World) -> String {
             continue;
         }
         out.push_str(&format!(
-            "{} {} open={} registered={} links={:?}\n",
+            "{} {} open={} registered={:?} links={:?}\n",
             node_name(i),
             n.id,
             n.engine.is_some(),

@@ -53,8 +53,10 @@ pub struct Node {
     pub visible: bool,
     /// The browser has a network.
     pub net: bool,
-    /// Registered at the signaling server.
-    pub registered: bool,
+    /// The signaling servers its page uses (its settings).
+    pub servers: BTreeSet<peerchat_core::engine::ServerId>,
+    /// The servers it is registered with now.
+    pub registered: BTreeSet<peerchat_core::engine::ServerId>,
     /// A stranger made up to flood someone: not part of the checks.
     pub stranger: bool,
     /// Crash after this many more writes.
@@ -203,7 +205,8 @@ impl World {
             screen: Screen::default(),
             visible: true,
             net: true,
-            registered: false,
+            servers: BTreeSet::from([0]),
+            registered: BTreeSet::new(),
             stranger,
             crash_after_writes: None,
             damaged_texts: BTreeSet::new(),
@@ -275,7 +278,7 @@ impl World {
         n.engine = None;
         n.links.clear();
         n.timer = None;
-        n.registered = false;
+        n.registered.clear();
         n.incarnation += 1;
     }
 
@@ -355,7 +358,7 @@ impl World {
 
     fn carry_out(&mut self, node: usize, effect: Effect) {
         match effect {
-            Effect::Signal(message) => net::client_send(self, node, message),
+            Effect::Signal { server, message } => net::client_send(self, node, server, message),
             Effect::Link { link, command } => self.link_command(node, link, command),
             Effect::Write { token, key, value } => {
                 let n = &mut self.nodes[node];
@@ -558,9 +561,9 @@ fn short_input(input: &Input) -> String {
             "link {link} {}",
             format!("{event:?}").chars().take(60).collect::<String>()
         ),
-        Input::Signal(m) => format!(
-            "signal {}",
-            format!("{m:?}").chars().take(100).collect::<String>()
+        Input::Signal { server, message } => format!(
+            "signal@{server} {}",
+            format!("{message:?}").chars().take(100).collect::<String>()
         ),
         other => format!("{other:?}").chars().take(120).collect(),
     }

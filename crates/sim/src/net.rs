@@ -1,6 +1,7 @@
-//! The simulated network: a stock PeerJS server and WebRTC connections.
+//! The simulated network: stock PeerJS servers and WebRTC connections.
 //!
-//! The server registers ids, relays OFFER/ANSWER/CANDIDATE with `src` stamped, queues
+//! A world has one or more signaling servers; each page registers with every server it is
+//! configured with that is up. Each server registers ids, relays OFFER/ANSWER/CANDIDATE with `src` stamped, queues
 //! messages for ids not online and answers EXPIRE after 5 s, as `peer` 1.0 does. A
 //! connection opens once both sides set each other's description and got a candidate, and
 //! only if each side's remote description carries the other side's real fingerprint (DTLS);
@@ -9,7 +10,7 @@
 //! page's are closed at once, after what was already in flight.
 
 use crate::{Event, World, node_name};
-use peerchat_core::engine::{Input, LinkEvent, LinkId};
+use peerchat_core::engine::{Input, LinkEvent, LinkId, ServerId};
 use peerchat_core::identity::PeerId;
 use peerchat_core::signaling::{ClientMessage, RelayKind, RemoteId, ServerMessage};
 use serde_json::{Value, json};
@@ -58,20 +59,39 @@ struct Queued {
     at: u64,
 }
 
-/// The server and the connections.
+/// One signaling server.
 #[derive(Default)]
-pub struct Net {
-    /// The server is down.
-    pub server_down: bool,
+pub struct Server {
+    /// It is down.
+    pub down: bool,
     /// Who is registered.
     pub registered: BTreeMap<PeerId, usize>,
     queue: BTreeMap<PeerId, Vec<Queued>>,
+    /// A hostile server hands messages for the first id to the second node, and stamps
+    /// that node's messages with the first id.
+    pub misroute: Option<(PeerId, usize)>,
+}
+
+/// The servers and the connections.
+pub struct Net {
+    /// The signaling servers, by [`ServerId`].
+    pub servers: Vec<Server>,
     pcs: BTreeMap<PcId, Pc>,
     next_pc: PcId,
     /// Pairs of nodes that cannot reach each other directly.
     pub partitions: BTreeSet<(usize, usize)>,
-    /// A hostile server hands messages for the first id to the second node.
-    pub misroute: Option<(PeerId, usize)>,
+}
+
+impl Default for Net {
+    /// One server, no connections.
+    fn default() -> Self {
+        Net {
+            servers: vec![Server::default()],
+            pcs: BTreeMap::new(),
+            next_pc: 0,
+            partitions: BTreeSet::new(),
+        }
+    }
 }
 
 /// Something in the network.
@@ -82,15 +102,18 @@ pub enum NetEvent {
         /// The connection.
         pc: PcId,
     },
-    /// A page's signaling socket opens and registers.
+    /// A page's signaling sockets open and register, with every server it uses that is
+    /// up and has not registered it yet.
     Register {
         /// The node.
         node: usize,
         /// Its incarnation.
         incarnation: u64,
     },
-    /// A relayed message reaches the server.
+    /// A relayed message reaches a server.
     Relay {
+        /// The server.
+        server: ServerId,
         /// The sender's id (the server stamps it).
         from: PeerId,
         /// The destination.
@@ -100,8 +123,10 @@ pub enum NetEvent {
         /// The payload.
         payload: Value,
     },
-    /// The server's queue for `dst` may have expired.
+    /// A server's queue for `dst` may have expired.
     Expire {
+        /// The server.
+        server: ServerId,
         /// The id.
         dst: PeerId,
     },
@@ -409,12 +434,13 @@ pub fn kill_pc(w: &mut World, pc: PcId, crash: bool) {
     }
 }
 
-/// A page sends a message to the server.
-pub fn client_send(w: &mut World, node: usize, message: ClientMessage) {
+/// A page sends a message to a server.
+pub fn client_send(w: &mut World, node: usize, server: ServerId, message: ClientMessage) {
     let ClientMessage::Relay { kind, dst, payload } = message else {
         return;
     };
-    if !w.nodes[node].registered || w.net.server_down {
+    let up = w.net.servers.get(server as usize).is_some_and(|s| !s.down);
+    if !w.nodes[node].registered.contains(&server) || !up {
         return;
     }
     let Ok(dst) = PeerId::parse(dst.as_str()) else {
@@ -425,6 +451,7 @@ pub fn client_send(w: &mut World, node: usize, message: ClientMessage) {
     w.after(
         d,
         Event::Net(NetEvent::Relay {
+            server,
             from,
             dst,
             kind,
@@ -433,7 +460,7 @@ pub fn client_send(w: &mut World, node: usize, message: ClientMessage) {
     );
 }
 
-fn deliver_signal(w: &mut World, node: usize, message: ServerMessage) {
+fn deliver_signal(w: &mut World, node: usize, server: ServerId, message: ServerMessage) {
     let incarnation = w.nodes[node].incarnation;
     let d = latency(w);
     w.after(
@@ -441,22 +468,29 @@ fn deliver_signal(w: &mut World, node: usize, message: ServerMessage) {
         Event::Input {
             node,
             incarnation,
-            input: Input::Signal(message),
+            input: Input::Signal { server, message },
         },
     );
 }
 
-/// Unregisters every node (the server went down) or one node (its network went).
+/// Unregisters `node` from every server (its network went).
 pub fn unregister(w: &mut World, node: usize) {
-    if !w.nodes[node].registered {
+    for server in 0..w.net.servers.len() {
+        unregister_at(w, node, server as ServerId);
+    }
+}
+
+/// Unregisters `node` from `server` (the server went down, or the node's network).
+pub fn unregister_at(w: &mut World, node: usize, server: ServerId) {
+    if !w.nodes[node].registered.remove(&server) {
         return;
     }
-    w.nodes[node].registered = false;
     let id = w.nodes[node].id.clone();
-    if w.net.registered.get(&id) == Some(&node) {
-        w.net.registered.remove(&id);
+    let s = &mut w.net.servers[server as usize];
+    if s.registered.get(&id) == Some(&node) {
+        s.registered.remove(&id);
     }
-    w.input(node, Input::SignalingDown);
+    w.input(node, Input::SignalingDown(server));
 }
 
 /// Cuts or restores the direct path between two nodes (or a node and everyone).
@@ -504,66 +538,82 @@ pub fn on_event(w: &mut World, event: NetEvent) {
     match event {
         NetEvent::Register { node, incarnation } => {
             let n = &w.nodes[node];
-            if n.incarnation != incarnation || n.engine.is_none() || n.registered {
+            if n.incarnation != incarnation || n.engine.is_none() || !n.net {
                 return;
             }
-            if w.net.server_down || !n.net {
-                return;
-            }
-            let id = n.id.clone();
-            w.nodes[node].registered = true;
-            w.net.registered.insert(id.clone(), node);
-            w.input(node, Input::SignalingUp);
-            for q in w.net.queue.remove(&id).unwrap_or_default() {
-                let Some(src) = RemoteId::parse(q.from.as_str()) else {
+            let uses: Vec<ServerId> = n.servers.iter().copied().collect();
+            for server in uses {
+                let n = &w.nodes[node];
+                let s = &w.net.servers[server as usize];
+                if n.engine.is_none() || n.registered.contains(&server) || s.down {
                     continue;
-                };
-                deliver_signal(
-                    w,
-                    node,
-                    ServerMessage::Relay {
-                        kind: q.kind,
-                        src,
-                        payload: q.payload,
-                    },
-                );
+                }
+                let id = n.id.clone();
+                w.nodes[node].registered.insert(server);
+                let s = &mut w.net.servers[server as usize];
+                s.registered.insert(id.clone(), node);
+                let queued = s.queue.remove(&id).unwrap_or_default();
+                w.input(node, Input::SignalingUp(server));
+                for q in queued {
+                    let Some(src) = RemoteId::parse(q.from.as_str()) else {
+                        continue;
+                    };
+                    deliver_signal(
+                        w,
+                        node,
+                        server,
+                        ServerMessage::Relay {
+                            kind: q.kind,
+                            src,
+                            payload: q.payload,
+                        },
+                    );
+                }
             }
         }
         NetEvent::Relay {
+            server,
             from,
             dst,
             kind,
             payload,
         } => {
-            if w.net.server_down {
+            let s = &w.net.servers[server as usize];
+            if s.down {
                 return;
             }
-            let target = match &w.net.misroute {
+            let target = match &s.misroute {
                 Some((victim, attacker)) if *victim == dst => Some(*attacker),
-                _ => w.net.registered.get(&dst).copied(),
+                _ => s.registered.get(&dst).copied(),
+            };
+            // The attacker's replies go out in the victim's name.
+            let from = match &s.misroute {
+                Some((victim, attacker)) if w.nodes[*attacker].id == from => victim.clone(),
+                _ => from,
             };
             let Some(src) = RemoteId::parse(from.as_str()) else {
                 return;
             };
             match target {
-                Some(node) if w.nodes[node].registered => {
-                    deliver_signal(w, node, ServerMessage::Relay { kind, src, payload })
+                Some(node) if w.nodes[node].registered.contains(&server) => {
+                    deliver_signal(w, node, server, ServerMessage::Relay { kind, src, payload })
                 }
                 _ => {
                     let at = w.now;
-                    w.net.queue.entry(dst.clone()).or_default().push(Queued {
+                    let s = &mut w.net.servers[server as usize];
+                    s.queue.entry(dst.clone()).or_default().push(Queued {
                         from,
                         kind,
                         payload,
                         at,
                     });
-                    w.after(EXPIRE_MS, Event::Net(NetEvent::Expire { dst }));
+                    w.after(EXPIRE_MS, Event::Net(NetEvent::Expire { server, dst }));
                 }
             }
         }
-        NetEvent::Expire { dst } => {
+        NetEvent::Expire { server, dst } => {
             let now = w.now;
-            let Some(queue) = w.net.queue.get_mut(&dst) else {
+            let Some(queue) = w.net.servers[server as usize].queue.get_mut(&dst) else {
                 return;
             };
             let (old, keep): (Vec<Queued>, Vec<Queued>) =
@@ -574,8 +624,13 @@ pub fn on_event(w: &mut World, event: NetEvent) {
                 return;
             };
             for s in senders {
-                if let Some(&node) = w.net.registered.get(&s) {
-                    deliver_signal(w, node, ServerMessage::Expire { peer: peer.clone() });
+                if let Some(&node) = w.net.servers[server as usize].registered.get(&s) {
+                    deliver_signal(
+                        w,
+                        node,
+                        server,
+                        ServerMessage::Expire { peer: peer.clone() },
+                    );
                 }
             }
         }

@@ -3,7 +3,7 @@
 
 use crate::checks;
 use crate::{EPOCH, Event, World, net, node_name};
-use peerchat_core::engine::{Input, Intent};
+use peerchat_core::engine::{Input, Intent, ServerId};
 use peerchat_core::identity::PeerId;
 use peerchat_core::room::RoomId;
 use peerchat_core::room::invite::Invite;
@@ -87,8 +87,16 @@ pub enum Action {
         /// Whom.
         peer: usize,
     },
-    /// The signaling server goes down, or comes back.
-    Server(bool),
+    /// A signaling server goes down, or comes back.
+    Server(ServerId, bool),
+    /// A signaling server starts (or stops) handing messages for one node's id to
+    /// another node: the impersonation a hostile server can try.
+    Misroute {
+        /// The server.
+        server: ServerId,
+        /// Whose messages, and to whom (`None`: stop).
+        victim: Option<(usize, usize)>,
+    },
     /// Two nodes lose (or get back) their direct path.
     Path(usize, usize, bool),
     /// A node's network goes (or comes back).
@@ -312,11 +320,20 @@ pub fn perform(w: &mut World, action: Action) {
             w.nodes[node].damaged_texts.extend(gone);
             w.oracle.damaged.insert(node);
         }
-        Action::Server(up) => {
-            w.net.server_down = !up;
+        Action::Misroute { server, victim } => {
+            let misroute = victim.map(|(v, a)| (w.nodes[v].id.clone(), a));
+            // Warnings are expected from now on.
+            w.oracle.attacked |= misroute.is_some();
+            w.net.servers[server as usize].misroute = misroute;
+        }
+        Action::Server(server, up) => {
+            w.net.servers[server as usize].down = !up;
             for n in 0..w.nodes.len() {
                 if up {
-                    if w.nodes[n].engine.is_some() && !w.nodes[n].registered {
+                    if w.nodes[n].engine.is_some()
+                        && w.nodes[n].servers.contains(&server)
+                        && !w.nodes[n].registered.contains(&server)
+                    {
                         let incarnation = w.nodes[n].incarnation;
                         let d = w.range(500, 3_000);
                         w.after(
@@ -328,7 +345,7 @@ pub fn perform(w: &mut World, action: Action) {
                         );
                     }
                 } else {
-                    net::unregister(w, n);
+                    net::unregister_at(w, n, server);
                 }
             }
         }
@@ -534,9 +551,11 @@ fn flood(w: &mut World, target: usize, count: usize) {
 /// Heals every fault and brings everyone back: server up, paths and networks back, quotas
 /// back, pages open and visible; then people accept requests from whoever added them.
 pub fn heal(w: &mut World) {
-    w.net.misroute = None;
-    if w.net.server_down {
-        perform(w, Action::Server(true));
+    for server in 0..w.net.servers.len() {
+        w.net.servers[server].misroute = None;
+        if w.net.servers[server].down {
+            perform(w, Action::Server(server as ServerId, true));
+        }
     }
     let partitions: Vec<(usize, usize)> = w.net.partitions.iter().copied().collect();
     for (a, b) in partitions {
@@ -558,7 +577,7 @@ pub fn heal(w: &mut World) {
         }
         if w.nodes[n].engine.is_none() {
             w.start(n);
-        } else if !w.nodes[n].registered {
+        } else if w.nodes[n].registered != w.nodes[n].servers {
             let incarnation = w.nodes[n].incarnation;
             w.after(
                 10,
@@ -625,8 +644,19 @@ impl Shape {
 /// Builds a random run in `w`: people, friendships, rooms, then actions and faults at
 /// random times. Run it with [`settle_and_check`] after `shape.span`.
 pub fn random(w: &mut World, shape: Shape) {
+    // With two servers, half the people use both and the rest only the common one, so
+    // every two people share a server; the other one may go down or turn hostile.
+    let two = w.net.servers.len() == 2;
+    let common = if two { w.range(0, 1) as ServerId } else { 0 };
     for _ in 0..shape.nodes {
         let n = w.add_node(false);
+        if two {
+            w.nodes[n].servers = if w.chance(0.5) {
+                BTreeSet::from([0, 1])
+            } else {
+                BTreeSet::from([common])
+            };
+        }
         // Some clocks are off by minutes: time is for display and timers only.
         if w.chance(0.2) {
             let skew = w.range(0, 600_000) as i64 - 300_000;
@@ -686,7 +716,14 @@ pub fn random(w: &mut World, shape: Shape) {
                 ms: w.range(500, 20_000),
             },
             76..=77 => Action::Visible(a, w.chance(0.5)),
-            78 => Action::Server(w.chance(0.5)),
+            78 => {
+                let server = w.range(0, w.net.servers.len() as u64 - 1);
+                Action::Server(server as ServerId, w.chance(0.5))
+            }
+            79 if two && w.chance(0.5) => Action::Misroute {
+                server: 1 - common,
+                victim: (a != b && w.chance(0.6)).then_some((a, b)),
+            },
             79..=80 => Action::Path(a, b, w.chance(0.4)),
             81..=82 => Action::Network(a, w.chance(0.5)),
             83 => Action::Quota(
@@ -731,6 +768,10 @@ pub fn random(w: &mut World, shape: Shape) {
 /// set, the trace is written to `target/sim-trace-<seed>.txt`.
 pub fn run_seed(seed: u64) -> Vec<String> {
     let mut w = World::new(seed);
+    // A third of the worlds have two signaling servers.
+    if seed % 3 == 2 {
+        w.net.servers.push(Default::default());
+    }
     let shape = Shape::random(&mut w);
     w.note(|| format!("seed {seed}: {shape:?}"));
     random(&mut w, shape);

@@ -734,3 +734,72 @@ fn previews_alerts_and_the_last_open_conversation() {
     assert_eq!(w.nodes[0].screen.open, Some(c));
     assert_clean(w);
 }
+
+/// A world of `n` people on two signaling servers, each using the servers given.
+fn two_server_world(seed: u64, uses: &[&[u32]]) -> World {
+    let mut w = World::new(seed);
+    w.net.servers.push(Default::default());
+    for servers in uses {
+        let node = w.add_node(false);
+        w.nodes[node].servers = servers.iter().copied().collect();
+        w.start(node);
+    }
+    w.run_for(1_000);
+    w
+}
+
+#[test]
+fn two_servers_one_stops_and_new_conversations_still_start() {
+    // 0 uses both servers, 1 only server 0, 2 only server 1.
+    let mut w = two_server_world(40, &[&[0, 1], &[0], &[1]]);
+    assert_eq!(w.nodes[0].registered.len(), 2);
+    befriend(&mut w, 0, 1);
+    befriend(&mut w, 0, 2);
+    assert_eq!(online(&w, 0, 1), Some(true));
+    assert_eq!(online(&w, 0, 2), Some(true));
+    say(&mut w, 0, 2, 2);
+    // Server 0 stops; 2 reloads: it and 0 meet again through server 1 alone.
+    perform(&mut w, Action::Server(0, false));
+    perform(&mut w, Action::Reload(2));
+    w.run_for(5_000);
+    assert_eq!(online(&w, 0, 2), Some(true));
+    say(&mut w, 2, 0, 2);
+    w.run_for(1_000);
+    assert_eq!(stored_texts(&w, 0, 2).len(), 4);
+    assert_clean(w);
+}
+
+#[test]
+fn a_hostile_server_is_caught_while_the_other_carries_the_call() {
+    // 0 and 1 share both servers; server 0 hands everything for 1 to 2, and 2's replies
+    // to everyone in 1's name. Whichever answer comes first, 0 ends talking to the real 1
+    // and 2 receives nothing; where 2's answer came first, 0 was warned.
+    let mut caught = 0;
+    for seed in 41..61 {
+        let mut w = two_server_world(seed, &[&[0, 1], &[0, 1], &[0, 1]]);
+        perform(
+            &mut w,
+            Action::Misroute {
+                server: 0,
+                victim: Some((1, 2)),
+            },
+        );
+        perform(&mut w, Action::AddContact { node: 0, peer: 1 });
+        // The first dial may reach the impostor: the second, through server 1, does not.
+        w.run_for(10_000);
+        perform(&mut w, Action::AcceptRequests(1));
+        w.run_for(2_000);
+        assert_eq!(online(&w, 0, 1), Some(true), "seed {seed}");
+        say(&mut w, 0, 1, 3);
+        w.run_for(1_000);
+        assert_eq!(stored_texts(&w, 1, 0).len(), 3, "seed {seed}");
+        assert!(stored_texts(&w, 2, 0).is_empty(), "seed {seed}");
+        caught += w.nodes[0]
+            .screen
+            .notices
+            .iter()
+            .any(|n| matches!(n, Notice::Impersonation { .. })) as usize;
+        assert_clean(w);
+    }
+    assert!(caught > 0, "the impostor never answered first");
+}

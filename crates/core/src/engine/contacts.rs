@@ -537,7 +537,7 @@ impl Engine {
     /// the next redial.
     pub(super) fn plan(&mut self) {
         self.timers.cancel(&super::timers::Timer::Plan);
-        if !self.signaling {
+        if self.servers.is_empty() {
             return;
         }
         let mut dialing = self

@@ -8,8 +8,14 @@ use serde_json::Value;
 /// One thing for the edge to carry out, drained with [`super::Engine::poll_effect`].
 #[derive(Debug, Clone)]
 pub enum Effect {
-    /// Send a message to the signaling server (dropped by the edge while offline).
-    Signal(ClientMessage),
+    /// Send a message through one signaling server (dropped by the edge while that server
+    /// is offline).
+    Signal {
+        /// The server.
+        server: super::input::ServerId,
+        /// The message.
+        message: ClientMessage,
+    },
     /// Act on a link. Commands of one link are carried out in order, each after the
     /// previous one finished.
     Link {

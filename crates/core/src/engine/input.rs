@@ -11,16 +11,27 @@ use serde_json::Value;
 /// channel). Never reused within an engine's life.
 pub type LinkId = u64;
 
+/// The edge's name for one signaling server connection. The engine only compares them:
+/// the edge gives each server it starts a new one, so a server removed from the settings
+/// never lends its name to another.
+pub type ServerId = u32;
+
 /// One event for [`super::Engine::handle`].
 #[derive(Debug, Clone)]
 pub enum Input {
-    /// The signaling server registered us (again): dialing is possible.
-    SignalingUp,
-    /// The signaling connection is down: open links stay, new dials wait.
-    SignalingDown,
-    /// A message relayed by the signaling server (offers, answers, candidates, EXPIRE,
+    /// A signaling server registered us (again): dialing is possible through it.
+    SignalingUp(ServerId),
+    /// A signaling server's connection is down: open links stay; new dials go through the
+    /// other servers, or wait for one.
+    SignalingDown(ServerId),
+    /// A message relayed by a signaling server (offers, answers, candidates, EXPIRE,
     /// LEAVE). Other kinds are ignored.
-    Signal(ServerMessage),
+    Signal {
+        /// The server it came through.
+        server: ServerId,
+        /// The message.
+        message: ServerMessage,
+    },
     /// Something a link reported.
     Link {
         /// Which link.

@@ -12,7 +12,7 @@
 
 use super::rooms::LinkRoom;
 use super::timers::Timer;
-use super::{Effect, Engine, LinkCommand, LinkEvent, LinkId, Notice};
+use super::{Effect, Engine, LinkCommand, LinkEvent, LinkId, Notice, ServerId};
 use crate::frame::{Frame, PROTOCOL_VERSION, hello_version, is_peerjs_close};
 use crate::handshake::{Handshake, HandshakeError, Verified};
 use crate::identity::PeerId;
@@ -21,7 +21,7 @@ use crate::primitives::Bytes32;
 use crate::room::RoomId;
 use crate::signaling::{ClientMessage, RelayKind, RemoteId, ServerMessage};
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How long a link may take from dial (or offer) to verified.
 pub(super) const CONNECT_TIMEOUT_MS: u64 = 20_000;
@@ -45,6 +45,10 @@ pub(super) struct Link {
     pub conn: String,
     /// I dialed it.
     pub outgoing: bool,
+    /// The signaling servers that carry its negotiation: every server the offer went
+    /// through until an answer comes, then the one it came through (for an incoming
+    /// link, the one the offer came through).
+    pub via: BTreeSet<ServerId>,
     local_sdp: Option<String>,
     remote_sdp: Option<String>,
     /// The remote description was handed to the browser: remote candidates may follow.
@@ -76,6 +80,7 @@ impl Link {
             peer,
             conn,
             outgoing,
+            via: BTreeSet::new(),
             local_sdp: None,
             remote_sdp: None,
             remote_given: false,
@@ -147,7 +152,7 @@ impl Engine {
         self.command(link, LinkCommand::Dial { label: conn });
     }
 
-    pub(super) fn on_signal(&mut self, message: ServerMessage) {
+    pub(super) fn on_signal(&mut self, server: ServerId, message: ServerMessage) {
         match message {
             ServerMessage::Relay { kind, src, payload } => {
                 let Ok(peer) = PeerId::parse(src.as_str()) else {
@@ -160,23 +165,28 @@ impl Engine {
                     return;
                 };
                 match kind {
-                    RelayKind::Offer => self.on_offer(&peer, conn, &payload),
-                    RelayKind::Answer => self.on_answer(&peer, &conn, &payload),
+                    RelayKind::Offer => self.on_offer(server, &peer, conn, &payload),
+                    RelayKind::Answer => self.on_answer(server, &peer, &conn, &payload),
                     RelayKind::Candidate => self.on_candidate(&peer, conn, &payload),
                 }
             }
-            // The server could not deliver to that peer: it is not online.
+            // That server could not deliver to the peer: it is not online there. A link
+            // in progress ends once no server that carries it can reach the peer.
             ServerMessage::Expire { peer } | ServerMessage::Leave { peer } => {
                 let Ok(peer) = PeerId::parse(peer.as_str()) else {
                     return;
                 };
-                let pending: Vec<LinkId> = self
-                    .links
-                    .iter()
-                    .filter(|(_, l)| l.peer == peer && !l.is_verified())
-                    .map(|(id, _)| *id)
-                    .collect();
-                for link in pending {
+                let mut ended = Vec::new();
+                for (id, l) in self.links.iter_mut() {
+                    if l.peer == peer
+                        && !l.is_verified()
+                        && l.via.remove(&server)
+                        && l.via.is_empty()
+                    {
+                        ended.push(*id);
+                    }
+                }
+                for link in ended {
                     self.close_link(link, "peer offline");
                 }
             }
@@ -184,12 +194,13 @@ impl Engine {
         }
     }
 
-    fn on_offer(&mut self, peer: &PeerId, conn: String, payload: &Value) {
+    fn on_offer(&mut self, server: ServerId, peer: &PeerId, conn: String, payload: &Value) {
         let acceptable = payload.get("type").and_then(Value::as_str) == Some("data")
             && payload.get("serialization").and_then(Value::as_str) == Some("json");
         let Some(sdp) = sdp_of(payload, "offer").filter(|_| acceptable) else {
             return;
         };
+        // The same offer through a second server: the first one is being answered.
         if self
             .links
             .values()
@@ -230,6 +241,7 @@ impl Engine {
         if let Some(l) = self.links.get_mut(&link) {
             l.remote_sdp = Some(sdp.to_string());
             l.remote_given = true;
+            l.via = BTreeSet::from([server]);
         }
         self.command(
             link,
@@ -242,11 +254,19 @@ impl Engine {
         }
     }
 
-    fn on_answer(&mut self, peer: &PeerId, conn: &str, payload: &Value) {
+    /// The first answer wins: later ones (through other servers) find the remote
+    /// description given and are dropped. Only a server the offer went through can answer.
+    fn on_answer(&mut self, server: ServerId, peer: &PeerId, conn: &str, payload: &Value) {
         let Some(link) = self
             .links
             .iter()
-            .find(|(_, l)| l.peer == *peer && l.conn == conn && l.outgoing && !l.remote_given)
+            .find(|(_, l)| {
+                l.peer == *peer
+                    && l.conn == conn
+                    && l.outgoing
+                    && !l.remote_given
+                    && l.via.contains(&server)
+            })
             .map(|(id, _)| *id)
         else {
             return;
@@ -258,6 +278,7 @@ impl Engine {
             Some(l) => {
                 l.remote_sdp = Some(sdp.to_string());
                 l.remote_given = true;
+                l.via = BTreeSet::from([server]);
                 std::mem::take(&mut l.remote_candidates)
             }
             None => return,
@@ -319,6 +340,22 @@ impl Engine {
                 let conn = l.conn.clone();
                 let peer = l.peer.clone();
                 let candidates = std::mem::take(&mut l.local_candidates);
+                if l.outgoing {
+                    // Through every server we are registered with, except those that
+                    // carried an impostor for this peer (unless no other is up).
+                    let avoid = self.suspect.get(&peer);
+                    let trusted: BTreeSet<ServerId> = self
+                        .servers
+                        .iter()
+                        .filter(|s| avoid.is_none_or(|a| !a.contains(s)))
+                        .copied()
+                        .collect();
+                    l.via = if trusted.is_empty() {
+                        self.servers.clone()
+                    } else {
+                        trusted
+                    };
+                }
                 let mut payload = json!({
                     "sdp": {"type": description, "sdp": sdp},
                     "type": "data",
@@ -330,15 +367,15 @@ impl Engine {
                     payload["serialization"] = json!("json");
                     payload["metadata"] = json!({"app": "peerchat", "protocol": PROTOCOL_VERSION});
                 }
-                self.relay(kind, &peer, payload);
+                self.relay(link, kind, &peer, payload);
                 for candidate in candidates {
-                    self.relay_candidate(&peer, &conn, candidate);
+                    self.relay_candidate(link, &peer, &conn, candidate);
                 }
             }
             LinkEvent::LocalCandidate(candidate) => {
                 if l.local_sent {
                     let (peer, conn) = (l.peer.clone(), l.conn.clone());
-                    self.relay_candidate(&peer, &conn, candidate);
+                    self.relay_candidate(link, &peer, &conn, candidate);
                 } else if l.local_candidates.len() < MAX_QUEUED_CANDIDATES {
                     l.local_candidates.push(candidate);
                 }
@@ -368,17 +405,29 @@ impl Engine {
         }
     }
 
-    fn relay(&mut self, kind: RelayKind, peer: &PeerId, payload: Value) {
+    /// Sends a negotiation message of `link` through each server that carries it.
+    fn relay(&mut self, link: LinkId, kind: RelayKind, peer: &PeerId, payload: Value) {
         let Some(dst) = RemoteId::parse(peer.as_str()) else {
             return;
         };
-        self.effects
-            .push_back(Effect::Signal(ClientMessage::Relay { kind, dst, payload }));
+        let Some(l) = self.links.get(&link) else {
+            return;
+        };
+        for &server in &l.via {
+            self.effects.push_back(Effect::Signal {
+                server,
+                message: ClientMessage::Relay {
+                    kind,
+                    dst: dst.clone(),
+                    payload: payload.clone(),
+                },
+            });
+        }
     }
 
-    fn relay_candidate(&mut self, peer: &PeerId, conn: &str, candidate: Value) {
+    fn relay_candidate(&mut self, link: LinkId, peer: &PeerId, conn: &str, candidate: Value) {
         let payload = json!({"candidate": candidate, "type": "data", "connectionId": conn});
-        self.relay(RelayKind::Candidate, peer, payload);
+        self.relay(link, RelayKind::Candidate, peer, payload);
     }
 
     fn start_handshake(&mut self, link: LinkId) {
@@ -547,6 +596,10 @@ impl Engine {
                 | HandshakeError::KeyMismatch
                 | HandshakeError::BadSignature
         );
+        if impostor && let Some(l) = self.links.get(&link) {
+            let via = l.via.clone();
+            self.suspect.entry(peer.clone()).or_default().extend(via);
+        }
         if impostor
             && let Some(person) = self.people.contact_mut(&peer)
             && !std::mem::replace(&mut person.warned, true)

@@ -27,7 +27,7 @@ mod timers;
 mod view;
 
 pub use effect::{Effect, LinkCommand, Notice};
-pub use input::{Input, Intent, LinkEvent, LinkId, StoreError};
+pub use input::{Input, Intent, LinkEvent, LinkId, ServerId, StoreError};
 pub use store::Snapshot;
 pub use view::{
     Arrival, ChatItem, ConnectionView, ContactView, Delivery, DeliveryState, MemberView,
@@ -85,7 +85,11 @@ pub struct Engine {
     /// Candidates that arrived before their offer: (peer, connection id, candidate).
     early_candidates: VecDeque<(PeerId, String, serde_json::Value)>,
     rooms: BTreeMap<RoomId, Room>,
-    signaling: bool,
+    /// The signaling servers that have us registered now.
+    servers: std::collections::BTreeSet<ServerId>,
+    /// Servers that carried a connection whose peer failed to prove who it is, per peer:
+    /// dials to that peer avoid them while another server is up.
+    suspect: BTreeMap<PeerId, std::collections::BTreeSet<ServerId>>,
     visible: bool,
     open: Open,
     dirty: Dirty,
@@ -129,7 +133,8 @@ impl Engine {
             next_link: 1,
             early_candidates: VecDeque::new(),
             rooms: BTreeMap::new(),
-            signaling: false,
+            servers: Default::default(),
+            suspect: BTreeMap::new(),
             visible: true,
             open: Open::Nothing,
             dirty: Dirty::default(),
@@ -193,6 +198,7 @@ impl Engine {
             since: l.verified_at,
             dialed: l.outgoing,
             key: data_encoding::BASE64.encode(key.as_bytes()),
+            server: l.via.first().copied(),
         })
     }
 
@@ -277,12 +283,14 @@ impl Engine {
 
     fn dispatch(&mut self, input: Input) {
         match input {
-            Input::SignalingUp => {
-                self.signaling = true;
+            Input::SignalingUp(server) => {
+                self.servers.insert(server);
                 self.plan();
             }
-            Input::SignalingDown => self.signaling = false,
-            Input::Signal(message) => self.on_signal(message),
+            Input::SignalingDown(server) => {
+                self.servers.remove(&server);
+            }
+            Input::Signal { server, message } => self.on_signal(server, message),
             Input::Link { link, event } => self.on_link_event(link, event),
             Input::Stored { token, result } => self.on_stored(token, result),
             Input::Tick => self.on_tick(),
@@ -293,7 +301,7 @@ impl Engine {
                 }
             }
             Input::PageHidden => {
-                self.signaling = false;
+                self.servers.clear();
                 self.close_all("page hidden");
             }
             Input::Intent(intent) => self.on_intent(intent),

@@ -369,6 +369,8 @@ pub struct ConnectionView {
     pub dialed: bool,
     /// The contact's verified public key, base64 (its id is this key's fingerprint).
     pub key: String,
+    /// The signaling server that introduced us on this connection.
+    pub server: Option<super::ServerId>,
 }
 
 /// The connection's path in words, from the ICE candidate type the browser reports for

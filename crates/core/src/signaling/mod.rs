@@ -5,8 +5,10 @@
 
 mod machine;
 mod message;
+mod servers;
 
 pub use machine::{Action, Input, OfflineReason, SignalingMachine, Status, Timer};
 pub use message::{
     ClientMessage, ErrorKind, MAX_FRAME_BYTES, ParseError, RelayKind, RemoteId, ServerMessage,
 };
+pub use servers::Overall;
