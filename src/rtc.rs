@@ -155,6 +155,16 @@ pub async fn make_offer(pc: &RtcPeerConnection) -> Result<String, JsValue> {
     local_sdp(pc).ok_or_else(|| JsValue::from_str("no local description"))
 }
 
+/// Creates an offer that restarts ICE (new ICE credentials, so new candidates are
+/// gathered and checked) and sets it as local description; returns its SDP.
+pub async fn restart_offer(pc: &RtcPeerConnection) -> Result<String, JsValue> {
+    let options = web_sys::RtcOfferOptions::new();
+    options.set_ice_restart(true);
+    let offer = JsFuture::from(pc.create_offer_with_rtc_offer_options(&options)).await?;
+    JsFuture::from(pc.set_local_description(offer.unchecked_ref())).await?;
+    local_sdp(pc).ok_or_else(|| JsValue::from_str("no local description"))
+}
+
 /// Sets the remote offer, creates the answer and sets it locally; returns the answer SDP.
 pub async fn accept_offer(pc: &RtcPeerConnection, sdp: &str) -> Result<String, JsValue> {
     set_remote(pc, RtcSdpType::Offer, sdp).await?;

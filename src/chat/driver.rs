@@ -318,9 +318,10 @@ fn link_command(shared: &Rc<Shared>, link: LinkId, command: LinkCommand) {
                 ),
             }
         }
-        LinkCommand::SetAnswer { .. } | LinkCommand::AddCandidate(_) => {
-            enqueue(shared, link, command)
-        }
+        LinkCommand::SetAnswer { .. }
+        | LinkCommand::AddCandidate(_)
+        | LinkCommand::Restart
+        | LinkCommand::Renegotiate { .. } => enqueue(shared, link, command),
         LinkCommand::Send(bytes) => {
             if let Some(l) = shared.links.borrow().get(&link) {
                 l.send(&bytes);
@@ -388,6 +389,16 @@ fn next_step(weak: Weak<Shared>, link: LinkId) {
                 Ok(sdp) => LinkEvent::AnswerReady(sdp),
                 Err(e) => LinkEvent::Closed(rtc::describe(&e)),
             }),
+            LinkCommand::Restart => Some(match rtc::restart_offer(&pc).await {
+                Ok(sdp) => LinkEvent::OfferReady(sdp),
+                Err(e) => LinkEvent::Closed(rtc::describe(&e)),
+            }),
+            LinkCommand::Renegotiate { offer } => {
+                Some(match rtc::accept_offer(&pc, &offer).await {
+                    Ok(sdp) => LinkEvent::AnswerReady(sdp),
+                    Err(e) => LinkEvent::Closed(rtc::describe(&e)),
+                })
+            }
             LinkCommand::SetAnswer { answer } => rtc::set_remote(&pc, RtcSdpType::Answer, &answer)
                 .await
                 .err()

@@ -122,3 +122,42 @@ test("a page offline for a few seconds: the open conversation carries on without
   await a.context.close();
   await b.context.close();
 });
+
+test("the relay's path really drops (coturn restarted): ICE restarts and the conversation carries on without a new handshake", async ({ browser, appUrl }) => {
+  test.setTimeout(90_000);
+  const turn = new TurnServer(await freePort());
+  await turn.start();
+  try {
+    const a = await relayOnly(browser, appUrl(), "Alice", turn.iceLine());
+    const b = await relayOnly(browser, appUrl(), "Bob", turn.iceLine());
+    await befriend(a, "Alice", b, "Bob");
+    await contact(a.page, "Bob").click();
+    await contact(b.page, "Alice").click();
+    await say(a.page, "before");
+    await expect(messages(b.page)).toContainText("before");
+    const marks = (page: Page, prefix: string) =>
+      page.evaluate((p) => performance.getEntriesByType("mark").filter((m) => m.name.startsWith(p)).length, prefix);
+    const verifiedA = await marks(a.page, "peerchat:verified:");
+    const verifiedB = await marks(b.page, "peerchat:verified:");
+
+    // Every relayed allocation dies with the server; a new server on the same port
+    // knows none of them, so the old candidate pair can never come back by itself.
+    await turn.stop();
+    await turn.start();
+    const restarts = async () => (await marks(a.page, "peerchat:ice-restart:")) + (await marks(b.page, "peerchat:ice-restart:"));
+    await expect.poll(restarts, { timeout: 30_000 }).toBeGreaterThan(0);
+    await say(b.page, "after the restart");
+    await expect(messages(a.page)).toContainText("after the restart", { timeout: 20_000 });
+    await say(a.page, "and back");
+    await expect(messages(b.page)).toContainText("and back");
+    await expect(messages(a.page).getByRole("article").last()).toContainText("Delivered");
+    // The same connection: nobody proved who they are again.
+    expect(await marks(a.page, "peerchat:verified:")).toBe(verifiedA);
+    expect(await marks(b.page, "peerchat:verified:")).toBe(verifiedB);
+    expect(await pathTypes(a.page)).toEqual(["relay"]);
+    await a.context.close();
+    await b.context.close();
+  } finally {
+    await turn.stop();
+  }
+});

@@ -442,6 +442,16 @@ impl World {
         match command {
             LinkCommand::Dial { label } => net::dial(self, node, link, label),
             LinkCommand::Answer { offer } => net::answer(self, node, link, &offer),
+            LinkCommand::Restart => {
+                if let Some(&pc) = self.nodes[node].links.get(&link) {
+                    net::restart(self, pc);
+                }
+            }
+            LinkCommand::Renegotiate { .. } => {
+                if let Some(&pc) = self.nodes[node].links.get(&link) {
+                    net::renegotiate(self, pc);
+                }
+            }
             LinkCommand::SetAnswer { answer } => {
                 if let Some(&pc) = self.nodes[node].links.get(&link) {
                     net::set_remote(self, pc, &answer);

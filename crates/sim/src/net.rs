@@ -48,6 +48,9 @@ pub struct Pc {
     held: Vec<(PcId, Vec<u8>)>,
     /// Bumped at every change of path, so a late event of an earlier change is ignored.
     path_gen: u64,
+    /// Its candidate pair died with a network change of one end: the path comes back only
+    /// after an ICE restart (new candidates), not by itself.
+    stale: bool,
 }
 
 /// A message waiting at the server for an id that is not online.
@@ -219,6 +222,7 @@ fn new_pc(w: &mut World, node: usize, link: LinkId) -> PcId {
             next_arrival: 0,
             held: Vec::new(),
             path_gen: 0,
+            stale: false,
         },
     );
     w.nodes[node].links.insert(link, id);
@@ -271,6 +275,10 @@ pub fn set_remote(w: &mut World, pc: PcId, remote: &str) {
     let Some((remote_pc, fp)) = parse_sdp(remote) else {
         return;
     };
+    // An open connection's new answer: the end of an ICE restart.
+    if w.net.pcs.get(&pc).is_some_and(|p| p.open) {
+        return restarted(w, pc);
+    }
     if let Some(p) = w.net.pcs.get_mut(&pc) {
         p.remote_pc = Some(remote_pc);
         p.remote_fp = Some(fp);
@@ -493,6 +501,70 @@ pub fn unregister_at(w: &mut World, node: usize, server: ServerId) {
     w.input(node, Input::SignalingDown(server));
 }
 
+/// The engine asked for an ICE restart on `pc`: a new offer (same DTLS fingerprint) and,
+/// after it, a new candidate.
+pub fn restart(w: &mut World, pc: PcId) {
+    renegotiated(w, pc, true);
+}
+
+/// The engine answers the peer's ICE restart on `pc`: a new answer, then a candidate.
+pub fn renegotiate(w: &mut World, pc: PcId) {
+    renegotiated(w, pc, false);
+}
+
+fn renegotiated(w: &mut World, pc: PcId, offer: bool) {
+    let Some(p) = w.net.pcs.get(&pc) else {
+        return;
+    };
+    if p.dead || p.closed {
+        return;
+    }
+    let (node, incarnation, link) = (p.node, p.incarnation, p.link);
+    let text = sdp(&p.fingerprint, pc);
+    let d = w.range(1, 6);
+    let event = if offer {
+        LinkEvent::OfferReady(text)
+    } else {
+        LinkEvent::AnswerReady(text)
+    };
+    w.link_event(node, incarnation, link, event, d);
+    let d = w.range(7, 12);
+    w.after(d, Event::Net(NetEvent::Candidate { pc }));
+}
+
+/// The restart answer is set on `pc`: new candidates on both ends, so a path comes back
+/// if the two nodes can reach each other.
+fn restarted(w: &mut World, pc: PcId) {
+    let Some(remote) = w.net.pcs.get(&pc).and_then(|p| p.remote_pc) else {
+        return;
+    };
+    for id in [pc, remote] {
+        if let Some(p) = w.net.pcs.get_mut(&id) {
+            p.stale = false;
+        }
+    }
+    let (Some(a), Some(b)) = (w.net.pcs.get(&pc), w.net.pcs.get(&remote)) else {
+        return;
+    };
+    let (na, nb) = (a.node, b.node);
+    if reachable(w, na, nb) {
+        set_path(w, na, Some(nb), true);
+    }
+}
+
+/// `node` changed networks: its connections' candidate pairs are dead for good, and only
+/// an ICE restart brings their paths back.
+pub fn change_network(w: &mut World, node: usize) {
+    let ids: Vec<PcId> = w.net.pcs.keys().copied().collect();
+    for id in ids {
+        let touches =
+            w.net.pcs.get(&id).is_some_and(|p| p.node == node) || peer_node(w, id) == Some(node);
+        if touches && let Some(p) = w.net.pcs.get_mut(&id) {
+            p.stale = true;
+        }
+    }
+}
+
 /// Cuts or restores the direct path between two nodes (or a node and everyone).
 pub fn set_path(w: &mut World, a: usize, b: Option<usize>, up: bool) {
     let ids: Vec<PcId> = w.net.pcs.keys().copied().collect();
@@ -514,8 +586,10 @@ pub fn set_path(w: &mut World, a: usize, b: Option<usize>, up: bool) {
         if !touches {
             continue;
         }
-        // Up only once both nodes can reach each other again.
-        let up = up && reachable(w, pair.0, pair.1);
+        // Up only once both nodes can reach each other again, and the candidate pair
+        // still works (a network change needs an ICE restart first).
+        let stale = p.stale || other.stale;
+        let up = up && !stale && reachable(w, pair.0, pair.1);
         let d = w.range(500, 1_500);
         let Some(p) = w.net.pcs.get_mut(&id) else {
             continue;

@@ -360,6 +360,10 @@ pub fn perform(w: &mut World, action: Action) {
         }
         Action::Network(n, up) => {
             w.nodes[n].net = up;
+            // Half the time the network that comes back is another one (a new address).
+            if !up && w.chance(0.5) {
+                net::change_network(w, n);
+            }
             net::set_path(w, n, None, up);
             if up {
                 let incarnation = w.nodes[n].incarnation;

@@ -699,6 +699,49 @@ fn a_removed_contact_added_again_starts_over_without_loss() {
     assert_clean(w);
 }
 
+/// Found by the sweep (seed 1469 in a two-server world): A removes B, who shares a room
+/// with A (so their link stays), adds B again, and B deletes A's messages; A's next
+/// message (numbered 1 again) was never sent, as the link still remembered B holding
+/// the old conversation's number 1.
+#[test]
+fn a_contact_removed_and_added_again_in_a_shared_room_gets_the_next_message() {
+    let mut w = world(83, 2);
+    befriend(&mut w, 0, 1);
+    room(&mut w, 0, &[1]);
+    say(&mut w, 0, 1, 1);
+    w.run_for(1_000);
+    let b = w.nodes[1].id.clone();
+    let a = w.nodes[0].id.clone();
+    let gone = stored_texts(&w, 0, 1);
+    w.intent(0, Intent::RemoveContact(b.clone()));
+    w.nodes[0].removed_texts.extend(gone.iter().cloned());
+    w.nodes[0].damaged_texts.extend(gone);
+    w.oracle.damaged.insert(0);
+    w.oracle.added.remove(&(0, 1));
+    w.run_for(1_000);
+    perform(&mut w, Action::AddContact { node: 0, peer: 1 });
+    w.run_for(1_000);
+    let deleted = stored_texts(&w, 1, 0);
+    w.intent(1, Intent::DeleteMessages(a));
+    w.nodes[1]
+        .deleted_texts
+        .entry(0)
+        .or_default()
+        .extend(deleted.iter().cloned());
+    w.nodes[1].damaged_texts.extend(deleted);
+    w.oracle.damaged.insert(1);
+    w.run_for(1_000);
+    say(&mut w, 0, 1, 1);
+    w.run_for(5_000);
+    assert_eq!(
+        stored_texts(&w, 1, 0).len(),
+        1,
+        "{:?}",
+        stored_texts(&w, 1, 0)
+    );
+    assert_clean(w);
+}
+
 /// Previews, alerts and the last open conversation (issue 8): a message to a conversation
 /// not open raises an alert and shows in the list's preview; the open one is reopened
 /// after a reload.
@@ -802,4 +845,34 @@ fn a_hostile_server_is_caught_while_the_other_carries_the_call() {
         assert_clean(w);
     }
     assert!(caught > 0, "the impostor never answered first");
+}
+
+/// ICE restart (issue 10): a page's network goes and comes back as another network, so
+/// the connection's candidate pair is dead for good; the side that dialed restarts ICE and
+/// the conversation goes on on the same connection, without a new handshake. Without the
+/// restart the connection ended after its grace period and a new one was made.
+#[test]
+fn a_network_change_is_survived_by_an_ice_restart_on_the_same_connection() {
+    for (seed, who) in [(90, 0), (91, 1)] {
+        let mut w = world(seed, 2);
+        befriend(&mut w, 0, 1);
+        say(&mut w, 0, 1, 2);
+        let before: Vec<_> = (0..2).map(|n| w.nodes[n].links.clone()).collect();
+        peerchat_sim::net::change_network(&mut w, who);
+        perform(&mut w, Action::Network(who, false));
+        w.run_for(700);
+        perform(&mut w, Action::Network(who, true));
+        w.run_for(6_000);
+        assert_eq!(online(&w, 0, 1), Some(true), "seed {seed}");
+        let after: Vec<_> = (0..2).map(|n| w.nodes[n].links.clone()).collect();
+        assert_eq!(
+            before, after,
+            "seed {seed}: the same connections, no new handshake"
+        );
+        say(&mut w, 1, 0, 2);
+        say(&mut w, 0, 1, 1);
+        w.run_for(2_000);
+        assert_eq!(stored_texts(&w, 1, 0).len(), 5, "seed {seed}");
+        assert_clean(w);
+    }
 }

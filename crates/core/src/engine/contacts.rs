@@ -310,6 +310,14 @@ impl Engine {
         if !self.is_room_peer(peer) {
             self.people.declined.insert(peer.clone());
             self.close_peer(peer, "contact removed");
+        } else {
+            // The link stays for the rooms; what it knew of our conversation goes with
+            // it. Added again, my messages go from the start, and the peer's copy of the
+            // old numbering makes it say where to go on (a conflict, then `sync`).
+            for l in self.links.values_mut().filter(|l| l.peer == *peer) {
+                l.sent_upto = 0;
+                l.peer_has = 0;
+            }
         }
         self.dirty.contacts = true;
         if self.open == Open::Peer(peer.clone()) {

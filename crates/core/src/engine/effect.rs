@@ -71,6 +71,17 @@ pub enum LinkCommand {
         /// The offer's SDP.
         offer: String,
     },
+    /// Restart ICE on the connection (it lost its path): create an offer with new ICE
+    /// credentials (`iceRestart: true`), set it as local description, then report
+    /// [`super::LinkEvent::OfferReady`]. The data channel and DTLS stay as they are.
+    Restart,
+    /// The peer restarts ICE: set `offer` as remote description on the existing
+    /// connection, create the answer, set it as local description, then report
+    /// [`super::LinkEvent::AnswerReady`].
+    Renegotiate {
+        /// The peer's restart offer.
+        offer: String,
+    },
     /// Set the peer's answer as remote description.
     SetAnswer {
         /// The answer's SDP.

@@ -29,6 +29,9 @@ pub(super) const CONNECT_TIMEOUT_MS: u64 = 20_000;
 /// was killed sends no close; ICE consent checks notice within seconds, and this grace
 /// lets a brief network blip recover without a new handshake.
 pub(super) const DISCONNECTED_GRACE_MS: u64 = 2_000;
+/// How long an ICE restart may take, from the path's loss to a working path again,
+/// before the connection counts as gone (then a new connection and handshake follow).
+pub(super) const RESTART_GRACE_MS: u64 = 10_000;
 /// Candidates held for connections whose offer has not arrived yet.
 const MAX_EARLY_CANDIDATES: usize = 200;
 /// Candidates held per link until its descriptions allow them.
@@ -72,6 +75,13 @@ pub(super) struct Link {
     pub last_active: u64,
     /// When the peer proved who it is on this link (0: not yet).
     pub verified_at: u64,
+    /// An ICE restart is under way: the path was lost and new ICE credentials are being
+    /// exchanged (PROTOCOL 4.2).
+    restarting: bool,
+    /// I sent a restart offer and wait for its answer.
+    restart_offered: bool,
+    /// The browser reported the path lost (`disconnected`) and not back yet.
+    lost_path: bool,
 }
 
 impl Link {
@@ -96,6 +106,9 @@ impl Link {
             rooms: BTreeMap::new(),
             last_active: now,
             verified_at: 0,
+            restarting: false,
+            restart_offered: false,
+            lost_path: false,
         }
     }
 
@@ -195,6 +208,18 @@ impl Engine {
     }
 
     fn on_offer(&mut self, server: ServerId, peer: &PeerId, conn: String, payload: &Value) {
+        if let Some(link) = self
+            .links
+            .iter()
+            .find(|(_, l)| l.peer == *peer && l.conn == conn && l.is_verified() && !l.outgoing)
+            .map(|(id, _)| *id)
+        {
+            return self.on_restart_offer(server, link, payload);
+        }
+        // A restart of a connection I no longer have starts nothing.
+        if payload.get("restart") == Some(&Value::Bool(true)) {
+            return;
+        }
         let acceptable = payload.get("type").and_then(Value::as_str) == Some("data")
             && payload.get("serialization").and_then(Value::as_str) == Some("json");
         let Some(sdp) = sdp_of(payload, "offer").filter(|_| acceptable) else {
@@ -254,9 +279,74 @@ impl Engine {
         }
     }
 
+    /// The peer restarts ICE on our verified connection: answer it on the same
+    /// connection, if the offer keeps the DTLS fingerprints the handshake bound (anything
+    /// else is not a restart of this connection and is ignored).
+    fn on_restart_offer(&mut self, server: ServerId, link: LinkId, payload: &Value) {
+        let Some(sdp) = sdp_of(payload, "offer") else {
+            return;
+        };
+        let Some(l) = self.links.get_mut(&link) else {
+            return;
+        };
+        if !same_fingerprints(l.remote_sdp.as_deref(), sdp) {
+            let (conn, peer) = (l.conn.clone(), l.peer.clone());
+            return self.log(format!(
+                "Peerchat: a restart offer for connection {conn} with {peer} changes its fingerprints: ignored"
+            ));
+        }
+        l.restarting = true;
+        // Candidates wait for the answer, which carries the new ICE credentials.
+        l.local_sent = false;
+        l.via = BTreeSet::from([server]);
+        self.timers
+            .set(Timer::Grace(link), self.now + RESTART_GRACE_MS);
+        self.command(
+            link,
+            LinkCommand::Renegotiate {
+                offer: sdp.to_string(),
+            },
+        );
+    }
+
+    /// The answer to my restart offer, through a server the offer went through, with the
+    /// fingerprints the handshake bound.
+    fn on_restart_answer(&mut self, server: ServerId, peer: &PeerId, conn: &str, payload: &Value) {
+        let Some(sdp) = sdp_of(payload, "answer") else {
+            return;
+        };
+        let Some((&link, l)) = self.links.iter_mut().find(|(_, l)| {
+            l.peer == *peer
+                && l.conn == conn
+                && l.restart_offered
+                && l.is_verified()
+                && l.via.contains(&server)
+        }) else {
+            return;
+        };
+        if !same_fingerprints(l.remote_sdp.as_deref(), sdp) {
+            return;
+        }
+        l.restart_offered = false;
+        l.via = BTreeSet::from([server]);
+        self.command(
+            link,
+            LinkCommand::SetAnswer {
+                answer: sdp.to_string(),
+            },
+        );
+    }
+
     /// The first answer wins: later ones (through other servers) find the remote
     /// description given and are dropped. Only a server the offer went through can answer.
     fn on_answer(&mut self, server: ServerId, peer: &PeerId, conn: &str, payload: &Value) {
+        if self
+            .links
+            .values()
+            .any(|l| l.peer == *peer && l.conn == conn && l.restart_offered)
+        {
+            return self.on_restart_answer(server, peer, conn, payload);
+        }
         let Some(link) = self
             .links
             .iter()
@@ -326,6 +416,12 @@ impl Engine {
             return;
         };
         match event {
+            LinkEvent::OfferReady(sdp) | LinkEvent::AnswerReady(sdp) if l.is_verified() => {
+                // Only a restart leaves a verified link's description unsent.
+                if sdp.len() <= MAX_SDP && !l.local_sent {
+                    self.send_restart(link, sdp);
+                }
+            }
             LinkEvent::OfferReady(sdp) | LinkEvent::AnswerReady(sdp) => {
                 if sdp.len() > MAX_SDP || l.local_sent {
                     return;
@@ -383,12 +479,93 @@ impl Engine {
             LinkEvent::ChannelOpen => self.start_handshake(link),
             LinkEvent::Frame(bytes) => self.on_frame(link, &bytes),
             LinkEvent::Disconnected => {
-                self.timers
-                    .set(Timer::Grace(link), self.now + DISCONNECTED_GRACE_MS);
+                l.lost_path = true;
+                // The side that dialed restarts ICE (one side only, so two restarts never
+                // cross); the other waits for its offer, briefly: a peer whose page was
+                // killed says nothing, and ICE is all that notices. Without a signaling
+                // server (this browser's own network went) both wait longer: the dialer
+                // restarts once a server is back.
+                let offline = self.servers.is_empty();
+                if l.is_verified() && l.outgoing && !l.restarting && !offline {
+                    self.restart(link);
+                } else if l.is_verified() && offline {
+                    self.timers
+                        .set(Timer::Grace(link), self.now + RESTART_GRACE_MS);
+                } else if !l.restarting {
+                    self.timers
+                        .set(Timer::Grace(link), self.now + DISCONNECTED_GRACE_MS);
+                }
             }
-            LinkEvent::Connected => self.timers.cancel(&Timer::Grace(link)),
+            LinkEvent::Connected => {
+                l.lost_path = false;
+                l.restarting = false;
+                self.timers.cancel(&Timer::Grace(link));
+            }
             LinkEvent::Closed(reason) => self.close_link(link, &reason),
             LinkEvent::Unreachable => self.unreachable(link),
+        }
+    }
+
+    /// The verified connection `link`, which I dialed, lost its path: restart ICE through
+    /// the servers that carried it (or any server up, if none of those is).
+    fn restart(&mut self, link: LinkId) {
+        let Some(l) = self.links.get_mut(&link) else {
+            return;
+        };
+        let up: BTreeSet<ServerId> = l.via.intersection(&self.servers).copied().collect();
+        l.via = if up.is_empty() {
+            self.servers.clone()
+        } else {
+            up
+        };
+        l.restarting = true;
+        l.restart_offered = true;
+        // Candidates wait for the offer, which carries the new ICE credentials.
+        l.local_sent = false;
+        let peer = l.peer.clone();
+        self.timers
+            .set(Timer::Grace(link), self.now + RESTART_GRACE_MS);
+        self.mark(format!("peerchat:ice-restart:{peer}"));
+        self.command(link, LinkCommand::Restart);
+    }
+
+    /// A signaling server is up: restart the connections I dialed that lost their path
+    /// while no server was.
+    pub(super) fn restart_waiting(&mut self) {
+        let waiting: Vec<LinkId> = self
+            .links
+            .iter()
+            .filter(|(_, l)| l.lost_path && l.outgoing && l.is_verified() && !l.restarting)
+            .map(|(id, _)| *id)
+            .collect();
+        for link in waiting {
+            self.restart(link);
+        }
+    }
+
+    /// Sends my restart offer or answer for `link`, then the candidates gathered so far.
+    fn send_restart(&mut self, link: LinkId, sdp: String) {
+        let Some(l) = self.links.get_mut(&link) else {
+            return;
+        };
+        l.local_sent = true;
+        let (kind, description) = if l.outgoing {
+            (RelayKind::Offer, "offer")
+        } else {
+            (RelayKind::Answer, "answer")
+        };
+        let (peer, conn) = (l.peer.clone(), l.conn.clone());
+        let candidates = std::mem::take(&mut l.local_candidates);
+        let payload = json!({
+            "sdp": {"type": description, "sdp": sdp},
+            "type": "data",
+            "connectionId": conn,
+            "serialization": "json",
+            "restart": true,
+        });
+        self.relay(link, kind, &peer, payload);
+        for candidate in candidates {
+            self.relay_candidate(link, &peer, &conn, candidate);
         }
     }
 
@@ -696,6 +873,12 @@ fn sdp_of<'a>(payload: &'a Value, kind: &str) -> Option<&'a str> {
         .get("sdp")
         .and_then(Value::as_str)
         .filter(|s| s.len() <= MAX_SDP)
+}
+
+/// Whether `new` carries the same DTLS fingerprints as `old` (both present).
+fn same_fingerprints(old: Option<&str>, new: &str) -> bool {
+    let old = old.and_then(crate::binding::sdp_fingerprints);
+    old.is_some() && old == crate::binding::sdp_fingerprints(new)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -285,6 +285,7 @@ impl Engine {
         match input {
             Input::SignalingUp(server) => {
                 self.servers.insert(server);
+                self.restart_waiting();
                 self.plan();
             }
             Input::SignalingDown(server) => {
