@@ -51,6 +51,9 @@ pub struct Pc {
     /// Its candidate pair died with a network change of one end: the path comes back only
     /// after an ICE restart (new candidates), not by itself.
     stale: bool,
+    /// Whether ICE chose a rival answerer's path, so it never opens (decided once, when
+    /// a rival shows up).
+    stuck: Option<bool>,
 }
 
 /// A message waiting at the server for an id that is not online.
@@ -223,6 +226,7 @@ fn new_pc(w: &mut World, node: usize, link: LinkId) -> PcId {
             held: Vec::new(),
             path_gen: 0,
             stale: false,
+            stuck: None,
         },
     );
     w.nodes[node].links.insert(link, id);
@@ -317,6 +321,23 @@ fn try_connect(w: &mut World, a: PcId) {
     };
     let ready = |p: &Pc| p.local_ready && p.candidates_in > 0 && !p.dead && !p.closed;
     if pb.remote_pc != Some(a) || !ready(&pa) || !ready(&pb) || pa.connecting || pb.connecting {
+        return;
+    }
+    // Someone else answered the same offer too (a hostile server's impostor): its ICE
+    // checks reach the offerer with the right credentials, and half the time ICE picks
+    // its path, where DTLS then never completes. The connection hangs.
+    for (x, y) in [(a, b), (b, a)] {
+        let rival = w.net.pcs.iter().any(|(id, p)| {
+            *id != y && p.remote_pc == Some(x) && !p.dead && !p.closed && p.local_ready
+        });
+        if rival && w.net.pcs[&x].stuck.is_none() {
+            let stuck = w.chance(0.5);
+            if let Some(p) = w.net.pcs.get_mut(&x) {
+                p.stuck = Some(stuck);
+            }
+        }
+    }
+    if w.net.pcs[&a].stuck == Some(true) || w.net.pcs[&b].stuck == Some(true) {
         return;
     }
     if !reachable(w, pa.node, pb.node) {

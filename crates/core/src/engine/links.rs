@@ -52,6 +52,8 @@ pub(super) struct Link {
     /// through until an answer comes, then the one it came through (for an incoming
     /// link, the one the offer came through).
     pub via: BTreeSet<ServerId>,
+    /// Outgoing: every server the offer went through.
+    offered: BTreeSet<ServerId>,
     local_sdp: Option<String>,
     remote_sdp: Option<String>,
     /// The remote description was handed to the browser: remote candidates may follow.
@@ -59,7 +61,9 @@ pub(super) struct Link {
     /// Our offer or answer went out: local candidates may follow it.
     local_sent: bool,
     local_candidates: Vec<Value>,
-    remote_candidates: Vec<Value>,
+    /// Remote candidates held until the remote description is given, with the server
+    /// each came through.
+    remote_candidates: Vec<(ServerId, Value)>,
     handshake: Option<Handshake>,
     pub verified: Option<Verified>,
     pub limiter: PeerLimiter,
@@ -91,6 +95,7 @@ impl Link {
             conn,
             outgoing,
             via: BTreeSet::new(),
+            offered: BTreeSet::new(),
             local_sdp: None,
             remote_sdp: None,
             remote_given: false,
@@ -180,7 +185,7 @@ impl Engine {
                 match kind {
                     RelayKind::Offer => self.on_offer(server, &peer, conn, &payload),
                     RelayKind::Answer => self.on_answer(server, &peer, &conn, &payload),
-                    RelayKind::Candidate => self.on_candidate(&peer, conn, &payload),
+                    RelayKind::Candidate => self.on_candidate(server, &peer, conn, &payload),
                 }
             }
             // That server could not deliver to the peer: it is not online there. A link
@@ -256,9 +261,9 @@ impl Engine {
         }
         let link = self.new_link(peer, conn.clone(), false);
         let mut queued = Vec::new();
-        self.early_candidates.retain(|(p, c, cand)| {
+        self.early_candidates.retain(|(via, p, c, cand)| {
             let mine = p == peer && *c == conn;
-            if mine && queued.len() < MAX_QUEUED_CANDIDATES {
+            if mine && *via == server && queued.len() < MAX_QUEUED_CANDIDATES {
                 queued.push(cand.clone());
             }
             !mine
@@ -279,6 +284,34 @@ impl Engine {
         }
     }
 
+    /// A second answer to my offer, through another server the offer went through, from
+    /// another DTLS endpoint than the first: two parties answered, so one of them is not
+    /// the peer (a hostile server answered in its name). The first may be the impostor,
+    /// and the other's ICE checks reach my connection too, so that connection may never
+    /// complete: start over through the second answer's server alone. If that one is the
+    /// impostor, its handshake fails and its server is avoided from then on.
+    fn maybe_contested(&mut self, server: ServerId, peer: &PeerId, conn: &str, payload: &Value) {
+        let Some(sdp) = sdp_of(payload, "answer") else {
+            return;
+        };
+        let Some((&link, l)) = self.links.iter().find(|(_, l)| {
+            l.peer == *peer
+                && l.conn == conn
+                && l.outgoing
+                && l.remote_given
+                && !l.is_verified()
+                && l.offered.contains(&server)
+                && !l.via.contains(&server)
+        }) else {
+            return;
+        };
+        if same_fingerprints(l.remote_sdp.as_deref(), sdp) {
+            return;
+        }
+        self.prefer.insert(peer.clone(), server);
+        self.close_link(link, "two different parties answered through two servers");
+    }
+
     /// The peer restarts ICE on our verified connection: answer it on the same
     /// connection, if the offer keeps the DTLS fingerprints the handshake bound (anything
     /// else is not a restart of this connection and is ignored).
@@ -289,6 +322,10 @@ impl Engine {
         let Some(l) = self.links.get_mut(&link) else {
             return;
         };
+        // The same restart offer through a second server: the first copy is answered.
+        if l.restarting && !l.via.contains(&server) {
+            return;
+        }
         if !same_fingerprints(l.remote_sdp.as_deref(), sdp) {
             let (conn, peer) = (l.conn.clone(), l.peer.clone());
             return self.log(format!(
@@ -359,17 +396,21 @@ impl Engine {
             })
             .map(|(id, _)| *id)
         else {
-            return;
+            return self.maybe_contested(server, peer, conn, payload);
         };
         let Some(sdp) = sdp_of(payload, "answer") else {
             return;
         };
-        let queued = match self.links.get_mut(&link) {
+        let queued: Vec<Value> = match self.links.get_mut(&link) {
             Some(l) => {
                 l.remote_sdp = Some(sdp.to_string());
                 l.remote_given = true;
                 l.via = BTreeSet::from([server]);
                 std::mem::take(&mut l.remote_candidates)
+                    .into_iter()
+                    .filter(|(via, _)| *via == server)
+                    .map(|(_, c)| c)
+                    .collect()
             }
             None => return,
         };
@@ -384,7 +425,10 @@ impl Engine {
         }
     }
 
-    fn on_candidate(&mut self, peer: &PeerId, conn: String, payload: &Value) {
+    /// A remote candidate counts only through the server whose offer or answer the link
+    /// took: through another one it is a copy, or a candidate of whoever else answered
+    /// (a hostile server's impostor), whose ICE checks must not win the connection.
+    fn on_candidate(&mut self, server: ServerId, peer: &PeerId, conn: String, payload: &Value) {
         let Some(candidate) = payload.get("candidate").filter(|c| c.is_object()).cloned() else {
             return;
         };
@@ -395,9 +439,11 @@ impl Engine {
         match found {
             Some((&link, l)) => {
                 if l.remote_given {
-                    self.command(link, LinkCommand::AddCandidate(candidate));
+                    if l.via.contains(&server) {
+                        self.command(link, LinkCommand::AddCandidate(candidate));
+                    }
                 } else if l.remote_candidates.len() < MAX_QUEUED_CANDIDATES {
-                    l.remote_candidates.push(candidate);
+                    l.remote_candidates.push((server, candidate));
                 }
             }
             // It may precede the offer that creates the link.
@@ -406,7 +452,7 @@ impl Engine {
                     self.early_candidates.pop_front();
                 }
                 self.early_candidates
-                    .push_back((peer.clone(), conn, candidate));
+                    .push_back((server, peer.clone(), conn, candidate));
             }
         }
     }
@@ -436,7 +482,19 @@ impl Engine {
                 let conn = l.conn.clone();
                 let peer = l.peer.clone();
                 let candidates = std::mem::take(&mut l.local_candidates);
-                if l.outgoing {
+                let prefer = if l.outgoing {
+                    self.prefer
+                        .remove(&peer)
+                        .filter(|s| self.servers.contains(s))
+                } else {
+                    None
+                };
+                if let (true, Some(server)) = (l.outgoing, prefer) {
+                    // The last offer got two different answers: this one goes through
+                    // the server of the second alone.
+                    l.via = BTreeSet::from([server]);
+                    l.offered = l.via.clone();
+                } else if l.outgoing {
                     // Through every server we are registered with, except those that
                     // carried an impostor for this peer (unless no other is up).
                     let avoid = self.suspect.get(&peer);
@@ -451,6 +509,7 @@ impl Engine {
                     } else {
                         trusted
                     };
+                    l.offered = l.via.clone();
                 }
                 let mut payload = json!({
                     "sdp": {"type": description, "sdp": sdp},

@@ -82,14 +82,18 @@ pub struct Engine {
     conversations: BTreeMap<PeerId, Conversation>,
     links: BTreeMap<LinkId, Link>,
     next_link: LinkId,
-    /// Candidates that arrived before their offer: (peer, connection id, candidate).
-    early_candidates: VecDeque<(PeerId, String, serde_json::Value)>,
+    /// Candidates that arrived before their offer: (server, peer, connection id,
+    /// candidate).
+    early_candidates: VecDeque<(ServerId, PeerId, String, serde_json::Value)>,
     rooms: BTreeMap<RoomId, Room>,
     /// The signaling servers that have us registered now.
     servers: std::collections::BTreeSet<ServerId>,
     /// Servers that carried a connection whose peer failed to prove who it is, per peer:
     /// dials to that peer avoid them while another server is up.
     suspect: BTreeMap<PeerId, std::collections::BTreeSet<ServerId>>,
+    /// The next dial to that peer goes through this server alone: the last one got two
+    /// different answers, and the second one's server is tried next.
+    prefer: BTreeMap<PeerId, ServerId>,
     visible: bool,
     open: Open,
     dirty: Dirty,
@@ -135,6 +139,7 @@ impl Engine {
             rooms: BTreeMap::new(),
             servers: Default::default(),
             suspect: BTreeMap::new(),
+            prefer: BTreeMap::new(),
             visible: true,
             open: Open::Nothing,
             dirty: Dirty::default(),
