@@ -55,6 +55,10 @@ struct Shared {
     ice: RefCell<Vec<IceServer>>,
     relay_only: Cell<bool>,
     refused: RefCell<Vec<String>>,
+    /// View changes waiting for the next frame (see [`defer_view`]).
+    view_queue: RefCell<Vec<peerchat_core::engine::ViewChange>>,
+    /// A flush of `view_queue` is scheduled.
+    view_scheduled: Cell<bool>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -90,10 +94,13 @@ impl ChatDriver {
                 ice: RefCell::new(ice),
                 relay_only: Cell::new(false),
                 refused: RefCell::new(Vec::new()),
+                view_queue: RefCell::new(Vec::new()),
+                view_scheduled: Cell::new(false),
             }),
         };
-        // What loading found (views, damage kept aside).
+        // What loading found (views, damage kept aside), shown at once.
         drain(&driver.shared);
+        flush_view(&driver.shared);
         if !page_visible() {
             driver.input(Input::Visible(false));
         }
@@ -108,7 +115,13 @@ impl ChatDriver {
     /// An intent of the person; the sentence to show if the engine refused it.
     pub fn intent(&self, intent: Intent) -> Result<(), String> {
         self.shared.refused.borrow_mut().clear();
+        // Sending waits for its frame (see `defer_view`); anything else the person does
+        // (open, go back, accept…) shows at once, focus and all.
+        let shown_now = !matches!(intent, Intent::Send { .. } | Intent::RoomSend { .. });
         self.input(Input::Intent(intent));
+        if shown_now {
+            flush_view(&self.shared);
+        }
         match self.shared.refused.borrow_mut().drain(..).next() {
             Some(why) => Err(why),
             None => Ok(()),
@@ -239,7 +252,7 @@ fn carry_out(shared: &Rc<Shared>, effect: Effect) {
                 .handle(now(), Input::Stored { token, result });
         }
         Effect::Remove { key } => LocalStorage::delete(&key),
-        Effect::View(change) => shared.view.apply(change),
+        Effect::View(change) => defer_view(shared, change),
         Effect::Notice(notice) => (shared.ports.notify)(notice.text()),
         Effect::Alert(arrival) => (shared.ports.alert)(arrival),
         Effect::Refused(why) => shared.refused.borrow_mut().push(why),
@@ -249,6 +262,49 @@ fn carry_out(shared: &Rc<Shared>, effect: Effect) {
             }
         }
         Effect::Log(line) => web_sys::console::debug_1(&line.into()),
+    }
+}
+
+/// How long view changes wait before the frame that shows them: on a fast network the
+/// peer's `ack` comes back within a millisecond or two, and it should not queue behind
+/// that frame. Shorter than a frame, so nobody sees the difference.
+const VIEW_DELAY_MS: u32 = 4;
+
+/// Queues a view change for the next animation frame. What a message or an `ack` needs
+/// (storing, sending) is already done when the engine emits a view change; rendering it
+/// at once would make Chromium lay out and paint before the next network event is
+/// handled, so an `ack` arriving a millisecond later would wait behind a 10 ms frame.
+/// A hidden page gets no animation frames: a short timeout flushes it too.
+fn defer_view(shared: &Rc<Shared>, change: peerchat_core::engine::ViewChange) {
+    use wasm_bindgen::JsCast;
+    shared.view_queue.borrow_mut().push(change);
+    if shared.view_scheduled.replace(true) {
+        return;
+    }
+    let flush = |weak: Weak<Shared>| {
+        move || {
+            if let Some(shared) = weak.upgrade() {
+                flush_view(&shared);
+            }
+        }
+    };
+    let weak = Rc::downgrade(shared);
+    Timeout::new(VIEW_DELAY_MS, move || {
+        let frame = wasm_bindgen::closure::Closure::once_into_js(flush(weak.clone()));
+        if let Some(window) = web_sys::window() {
+            window.request_animation_frame(frame.unchecked_ref()).ok();
+        }
+        Timeout::new(50, flush(weak)).forget();
+    })
+    .forget();
+}
+
+/// Applies every view change waiting, in order.
+fn flush_view(shared: &Shared) {
+    shared.view_scheduled.set(false);
+    let changes = std::mem::take(&mut *shared.view_queue.borrow_mut());
+    for change in changes {
+        shared.view.apply(change);
     }
 }
 
