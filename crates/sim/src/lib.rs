@@ -130,6 +130,8 @@ pub struct World {
     pub frames: Option<Vec<(u64, usize, usize, String)>>,
     /// Frames sent on each link so far (for order checks): (node, incarnation, link) → kinds.
     pub link_frames: BTreeMap<(usize, u64, LinkId), Vec<String>>,
+    /// The input being handled is the person's intent, and no write of it failed yet.
+    pub attempt_free: bool,
     /// The last frames each node sent, for hostile replays.
     pub recent_frames: BTreeMap<usize, std::collections::VecDeque<Vec<u8>>>,
 }
@@ -153,6 +155,7 @@ impl World {
             frames: None,
             link_frames: BTreeMap::new(),
             recent_frames: BTreeMap::new(),
+            attempt_free: false,
         }
     }
 
@@ -304,8 +307,12 @@ impl World {
         let Some(engine) = self.nodes[node].engine.as_mut() else {
             return;
         };
+        // The person's own attempt (sending with storage full) may fail once; only what
+        // the page does by itself beyond that counts towards a write storm.
+        self.attempt_free = matches!(input, Input::Intent(_));
         engine.handle(now, input);
         self.drain(node);
+        self.attempt_free = false;
     }
 
     /// A person's intent; returns what the engine refused, if anything.
@@ -363,10 +370,13 @@ impl World {
             Effect::Write { token, key, value } => {
                 let n = &mut self.nodes[node];
                 let result = n.disk.write(&key, &value);
-                if result.is_err() {
+                if result.is_err() && !std::mem::take(&mut self.attempt_free) {
+                    let n = &mut self.nodes[node];
                     *n.failed_writes
                         .entry((self.now - EPOCH) / 10_000)
                         .or_default() += 1;
+                }
+                if result.is_err() {
                     let line = format!("{} write of {key} failed", node_name(node));
                     self.note(|| line);
                 } else if self.trace.is_some() {
