@@ -145,11 +145,16 @@ async function startBaselineServer() {
 
 /** The smallest chat page on the stock client: a name field, a message box, and peerjs. */
 const MINIMAL_PAGE = `<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width">
-<title>chat</title><label>Your name <input id="name"></label><ul id="log"></ul>
+<title>chat</title><label>Your name <input id="name"></label><button id="open">Chatty</button><ul id="log"></ul>
 <form id="f"><input id="text" aria-label="Message"><button>Send</button></form>
 <script src="/peerjs.min.js"></script>
 <script>
 const log = document.getElementById("log");
+// Opening the conversation shows every stored message, as the PeerJS + Vue page did.
+document.getElementById("open").onclick = () => {
+  const texts = JSON.parse(localStorage.getItem("minimal/history") || "[]");
+  log.replaceChildren(...texts.map((t) => { const li = document.createElement("li"); li.textContent = t; return li; }));
+};
 let conn;
 const show = (t) => { const li = document.createElement("li"); li.textContent = t; log.append(li); };
 const peer = new peerjs.Peer({ host: "127.0.0.1", port: 9, path: "/x" });
@@ -169,6 +174,99 @@ function readyWhen(selector) {
   };
   new MutationObserver(check).observe(document, { subtree: true, childList: true });
   document.addEventListener("DOMContentLoaded", check);
+}
+
+// In the page: the time of the last click or Enter, and a promise of the time the frame
+// after \`text\` appeared in the page was done (two animation frames after it appeared).
+function paintProbe() {
+  window.__input = 0;
+  document.addEventListener("click", () => (window.__input = performance.now()), true);
+  document.addEventListener("keydown", (e) => e.key === "Enter" && (window.__input = performance.now()), true);
+  window.__paintedAfter = (text) =>
+    new Promise((resolve) => {
+      const has = () =>
+        document.evaluate(`//*[text()=${JSON.stringify(text)}]`, document, null, XPathResult.BOOLEAN_TYPE, null).booleanValue;
+      const done = () => requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now())));
+      if (has()) return done();
+      const observer = new MutationObserver(() => {
+        if (has()) {
+          observer.disconnect();
+          done();
+        }
+      });
+      observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+}
+
+/** Stored conversations of `size` messages: opening one until its last message is painted,
+ * and Enter until the new message is painted, Peerchat against the minimal page. */
+async function benchHistory(browser, baseUrl, appUrl) {
+  const sizes = [10, 10_000, 20_000];
+  const runs = 3;
+  const out = {};
+  for (const size of sizes) {
+    const r = (out[size] = { peerchatOpen: [], minimalOpen: [], peerchatEnter: [], minimalEnter: [] });
+    for (let i = 0; i < runs; i++) {
+      // The minimal page: the texts in one stored array.
+      {
+        const context = await browser.newContext(CONTEXT_OPTIONS);
+        const page = await context.newPage();
+        page.setDefaultTimeout(STEP_TIMEOUT);
+        await page.addInitScript(paintProbe);
+        await page.goto(`${baseUrl}chat.html`);
+        await page.evaluate((n) => localStorage.setItem("minimal/history", JSON.stringify(Array.from({ length: n }, (_, k) => `message ${k + 1}`))), size);
+        await page.reload();
+        const painted = page.evaluate((t) => window.__paintedAfter(t), `message ${size}`);
+        await page.click("#open");
+        r.minimalOpen.push((await painted) - (await page.evaluate(() => window.__input)));
+        await page.fill("#text", "bench enter");
+        const sent = page.evaluate(() => window.__paintedAfter("bench enter"));
+        await page.press("#text", "Enter");
+        r.minimalEnter.push((await sent) - (await page.evaluate(() => window.__input)));
+        await context.close();
+      }
+      // Peerchat: the history written as Peerchat stores it (docs/PROTOCOL.md, section 3).
+      {
+        const context = await browser.newContext(CONTEXT_OPTIONS);
+        const page = await context.newPage();
+        page.setDefaultTimeout(STEP_TIMEOUT);
+        await page.addInitScript(paintProbe);
+        await page.goto(appUrl);
+        await page.getByRole("textbox", { name: "Your name" }).fill("Reader");
+        await page.getByRole("button", { name: "Start chatting" }).click();
+        await page.getByRole("heading", { name: "Hello, Reader" }).waitFor();
+        const me = (await page.getByLabel("Your Peerchat ID").textContent()).trim();
+        await page.evaluate(
+          ({ me, size }) => {
+            const friend = "pc-aaaaaaaaaaaaaaaaaaaa";
+            localStorage.setItem("peerchat/v1/contacts", JSON.stringify({ v: 1, list: [{ id: friend, name: "Chatty", key: null }] }));
+            for (let n = 0, seg = 0; n < size; seg++) {
+              const m = [];
+              for (let i = 0; i < 200 && n < size; i++, n++) {
+                const mine = n % 2 === 0;
+                m.push({ id: `m${n}`, author: mine ? me : friend, seq: Math.floor(n / 2) + 1, lc: n + 1, ts: 1_700_000_000_000 + n * 1000, text: `message ${n + 1}` });
+              }
+              localStorage.setItem(`peerchat/v1/chat/${friend}/${seg}`, JSON.stringify({ v: 1, m }));
+            }
+          },
+          { me, size },
+        );
+        await page.reload();
+        await page.getByRole("heading", { name: "Hello, Reader" }).waitFor();
+        const painted = page.evaluate((t) => window.__paintedAfter(t), `message ${size}`);
+        await page.getByRole("navigation", { name: "Chats" }).getByRole("button", { name: /^Chatty,/ }).click();
+        r.peerchatOpen.push((await painted) - (await page.evaluate(() => window.__input)));
+        const box = page.getByRole("textbox", { name: "Message" });
+        await box.fill("bench enter");
+        const sent = page.evaluate(() => window.__paintedAfter("bench enter"));
+        await box.press("Enter");
+        r.peerchatEnter.push((await sent) - (await page.evaluate(() => window.__input)));
+        await context.close();
+      }
+      log(`history ${size} ${i + 1}/${runs}: open peerchat ${fmt(r.peerchatOpen.at(-1))} / minimal ${fmt(r.minimalOpen.at(-1))} ms; Enter peerchat ${fmt(r.peerchatEnter.at(-1))} / minimal ${fmt(r.minimalEnter.at(-1))} ms`);
+    }
+  }
+  return out;
 }
 
 /** Start-up: first visit and reload with a saved name, Peerchat against the minimal page. */
@@ -536,7 +634,13 @@ function machineInfo(browserVersion) {
 }
 
 function report(results, info, started) {
-  const { bare, peerjs, peerchat, startup } = results;
+  const { bare, peerjs, peerchat, startup, history } = results;
+  const historyTable = Object.entries(history)
+    .map(([size, r]) => {
+      const cell = (xs) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})`;
+      return `| ${Number(size).toLocaleString("en")} | ${cell(r.peerchatOpen)} | ${cell(r.minimalOpen)} | ${ratio(median(r.peerchatOpen), median(r.minimalOpen))} | ${cell(r.peerchatEnter)} | ${cell(r.minimalEnter)} | ${ratio(median(r.peerchatEnter), median(r.minimalEnter))} |`;
+    })
+    .join("\n");
   const kb = (n) => `${(n / 1000).toFixed(0)} KB`;
   const startRow = (name, first, reload) =>
     `| ${name} | ${fmt(median(first))} | ${fmt(Math.min(...first))}–${fmt(Math.max(...first))} | ${fmt(median(reload))} | ${fmt(Math.min(...reload))}–${fmt(Math.max(...reload))} |`;
@@ -567,8 +671,10 @@ function report(results, info, started) {
 
   return `# Benchmarks
 
-Connection set-up time and message round trip of Peerchat against two baselines, on
-loopback, in headless Chromium. Generated by \`node scripts/bench.mjs\` (or
+Connection set-up time, message round trip, page weight, start-up and stored history of
+Peerchat against baselines (two bare RTCPeerConnections, the stock \`peerjs\` client, and a
+minimal chat page on the stock client made by the benchmark), on loopback, in headless
+Chromium. Generated by \`node scripts/bench.mjs\` (or
 \`bash scripts/bench.sh\`, which builds first); every figure below is from the run of
 ${started.toISOString().slice(0, 16).replace("T", " ")} UTC. Not a test: \`scripts/test.sh\` does not run it.
 
@@ -608,8 +714,18 @@ http from 127.0.0.1. Peerchat: its name field is in the page (first visit), or i
 ${startTable}
 
 Ratios of the medians: first visit ${ratio(median(startup.peerchatFirst), median(startup.minimalFirst))}, reload ${ratio(median(startup.peerchatReload), median(startup.minimalReload))}.
-Not measured yet (issue 9): opening a conversation of 10 / 10,000 / 20,000 messages, and
-Enter to the next frame with 20,000.
+
+## Stored history
+
+A conversation of N stored messages (ms, median and range of 3 runs): **open** = from the
+click on the conversation to the frame after its last message appeared (two animation
+frames later); **Enter** = from Enter in the message box to the frame after the new message
+appeared, with the conversation open. Peerchat renders the latest 100 messages (more on
+request); the minimal page renders every one, as the PeerJS + Vue page did.
+
+| messages | open, Peerchat | open, minimal page | ratio | Enter, Peerchat | Enter, minimal page | ratio |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${historyTable}
 
 ## Machine
 
@@ -710,8 +826,9 @@ async function main() {
   const peerjs = await benchPeerjs(browser, baseUrl, peerPort);
   const peerchat = await benchPeerchat(browser, appUrl);
   const startup = await benchStartup(browser, baseUrl, appUrl);
+  const history = await benchHistory(browser, baseUrl, appUrl);
 
-  const text = report({ bare, peerjs, peerchat, startup }, info, started);
+  const text = report({ bare, peerjs, peerchat, startup, history }, info, started);
   writeFileSync(OUT, text);
   log(`wrote ${OUT}`);
   console.log(text.split("## Machine")[0]);
