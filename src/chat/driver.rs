@@ -56,7 +56,9 @@ struct Shared {
     relay_only: Cell<bool>,
     refused: RefCell<Vec<String>>,
     /// View changes waiting for the next frame (see [`defer_view`]).
-    view_queue: RefCell<Vec<peerchat_core::engine::ViewChange>>,
+    view_queue: RefCell<VecDeque<peerchat_core::engine::ViewChange>>,
+    /// A flush is running (see [`flush_view`]).
+    view_flushing: Cell<bool>,
     /// A flush of `view_queue` is scheduled.
     view_scheduled: Cell<bool>,
 }
@@ -94,7 +96,8 @@ impl ChatDriver {
                 ice: RefCell::new(ice),
                 relay_only: Cell::new(false),
                 refused: RefCell::new(Vec::new()),
-                view_queue: RefCell::new(Vec::new()),
+                view_queue: RefCell::new(VecDeque::new()),
+                view_flushing: Cell::new(false),
                 view_scheduled: Cell::new(false),
             }),
         };
@@ -277,7 +280,7 @@ const VIEW_DELAY_MS: u32 = 4;
 /// A hidden page gets no animation frames: a short timeout flushes it too.
 fn defer_view(shared: &Rc<Shared>, change: peerchat_core::engine::ViewChange) {
     use wasm_bindgen::JsCast;
-    shared.view_queue.borrow_mut().push(change);
+    shared.view_queue.borrow_mut().push_back(change);
     if shared.view_scheduled.replace(true) {
         return;
     }
@@ -299,13 +302,21 @@ fn defer_view(shared: &Rc<Shared>, change: peerchat_core::engine::ViewChange) {
     .forget();
 }
 
-/// Applies every view change waiting, in order.
+/// Applies every view change waiting, in order. A component reacting to a change may
+/// act (an intent) and so queue more while this runs: the loop takes them in turn, and a
+/// nested call leaves them to it, so no change is ever applied before an earlier one.
 fn flush_view(shared: &Shared) {
     shared.view_scheduled.set(false);
-    let changes = std::mem::take(&mut *shared.view_queue.borrow_mut());
-    for change in changes {
+    if shared.view_flushing.replace(true) {
+        return;
+    }
+    loop {
+        let Some(change) = shared.view_queue.borrow_mut().pop_front() else {
+            break;
+        };
         shared.view.apply(change);
     }
+    shared.view_flushing.set(false);
 }
 
 /// Writes a value; tells a full quota from other refusals.

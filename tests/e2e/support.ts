@@ -150,8 +150,18 @@ export async function say(page: Page, text: string): Promise<void> {
   await expect(box).toHaveValue("");
 }
 
-/** The texts of the messages shown, in order. */
+/** Waits until what the page shows has caught up with what it knows: Peerchat applies
+ * the chat engine's changes a few milliseconds later, in an animation frame (so a fast
+ * acknowledgement is not held up by rendering). Two frames and a task cover that. */
+export async function settled(page: Page): Promise<void> {
+  await page.evaluate(
+    () => new Promise<void>((done) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 0)))),
+  );
+}
+
+/** The texts of the messages shown, in order (once the page has settled). */
 export async function shownTexts(page: Page): Promise<string[]> {
+  await settled(page);
   return messages(page).locator(".msg-text").allTextContents();
 }
 
