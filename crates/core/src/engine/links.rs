@@ -284,34 +284,6 @@ impl Engine {
         }
     }
 
-    /// A second answer to my offer, through another server the offer went through, from
-    /// another DTLS endpoint than the first: two parties answered, so one of them is not
-    /// the peer (a hostile server answered in its name). The first may be the impostor,
-    /// and the other's ICE checks reach my connection too, so that connection may never
-    /// complete: start over through the second answer's server alone. If that one is the
-    /// impostor, its handshake fails and its server is avoided from then on.
-    fn maybe_contested(&mut self, server: ServerId, peer: &PeerId, conn: &str, payload: &Value) {
-        let Some(sdp) = sdp_of(payload, "answer") else {
-            return;
-        };
-        let Some((&link, l)) = self.links.iter().find(|(_, l)| {
-            l.peer == *peer
-                && l.conn == conn
-                && l.outgoing
-                && l.remote_given
-                && !l.is_verified()
-                && l.offered.contains(&server)
-                && !l.via.contains(&server)
-        }) else {
-            return;
-        };
-        if same_fingerprints(l.remote_sdp.as_deref(), sdp) {
-            return;
-        }
-        self.prefer.insert(peer.clone(), server);
-        self.close_link(link, "two different parties answered through two servers");
-    }
-
     /// The peer restarts ICE on our verified connection: answer it on the same
     /// connection, if the offer keeps the DTLS fingerprints the handshake bound (anything
     /// else is not a restart of this connection and is ignored).
@@ -346,83 +318,77 @@ impl Engine {
         );
     }
 
-    /// The answer to my restart offer, through a server the offer went through, with the
-    /// fingerprints the handshake bound.
-    fn on_restart_answer(&mut self, server: ServerId, peer: &PeerId, conn: &str, payload: &Value) {
-        let Some(sdp) = sdp_of(payload, "answer") else {
-            return;
-        };
-        let Some((&link, l)) = self.links.iter_mut().find(|(_, l)| {
-            l.peer == *peer
-                && l.conn == conn
-                && l.restart_offered
-                && l.is_verified()
-                && l.via.contains(&server)
-        }) else {
-            return;
-        };
-        if !same_fingerprints(l.remote_sdp.as_deref(), sdp) {
-            return;
-        }
-        l.restart_offered = false;
-        l.via = BTreeSet::from([server]);
-        self.command(
-            link,
-            LinkCommand::SetAnswer {
-                answer: sdp.to_string(),
-            },
-        );
-    }
-
-    /// The first answer wins: later ones (through other servers) find the remote
-    /// description given and are dropped. Only a server the offer went through can answer.
+    /// An answer to one of my offers. The first answer wins: later ones (through other
+    /// servers) find the remote description given and are dropped, and only a server the
+    /// offer went through can answer. Three cases, by the state of my link:
+    /// - it waits for the answer to a restart offer: taken through a server the offer went
+    ///   through, with the fingerprints the handshake bound;
+    /// - an answer was taken already: a second one through another server the offer went
+    ///   through, from another DTLS endpoint, means two parties answered, so one of them is
+    ///   not the peer (a hostile server answered in its name). The first may be the
+    ///   impostor, and the other's ICE checks reach my connection too, so it may never
+    ///   complete: start over through the second answer's server alone. If that one is the
+    ///   impostor, its handshake fails and its server is avoided from then on;
+    /// - else it is the first answer.
     fn on_answer(&mut self, server: ServerId, peer: &PeerId, conn: &str, payload: &Value) {
-        if self
-            .links
-            .values()
-            .any(|l| l.peer == *peer && l.conn == conn && l.restart_offered)
-        {
-            return self.on_restart_answer(server, peer, conn, payload);
-        }
-        let Some(link) = self
-            .links
-            .iter()
-            .find(|(_, l)| {
-                l.peer == *peer
-                    && l.conn == conn
-                    && l.outgoing
-                    && !l.remote_given
-                    && l.via.contains(&server)
-            })
-            .map(|(id, _)| *id)
-        else {
-            return self.maybe_contested(server, peer, conn, payload);
-        };
         let Some(sdp) = sdp_of(payload, "answer") else {
             return;
         };
-        let queued: Vec<Value> = match self.links.get_mut(&link) {
-            Some(l) => {
-                l.remote_sdp = Some(sdp.to_string());
-                l.remote_given = true;
-                l.via = BTreeSet::from([server]);
-                std::mem::take(&mut l.remote_candidates)
-                    .into_iter()
-                    .filter(|(via, _)| *via == server)
-                    .map(|(_, c)| c)
-                    .collect()
-            }
-            None => return,
+        let Some((&link, l)) = self
+            .links
+            .iter_mut()
+            .find(|(_, l)| l.peer == *peer && l.conn == conn && l.outgoing)
+        else {
+            return;
         };
+        if l.restart_offered {
+            if !l.is_verified()
+                || !l.via.contains(&server)
+                || !same_fingerprints(l.remote_sdp.as_deref(), sdp)
+            {
+                return;
+            }
+            l.restart_offered = false;
+            l.via = BTreeSet::from([server]);
+        } else if l.remote_given {
+            let contested = !l.is_verified()
+                && l.offered.contains(&server)
+                && !l.via.contains(&server)
+                && !same_fingerprints(l.remote_sdp.as_deref(), sdp);
+            if contested {
+                self.prefer.insert(peer.clone(), server);
+                self.close_link(link, "two different parties answered through two servers");
+            }
+            return;
+        } else {
+            if !l.via.contains(&server) {
+                return;
+            }
+            l.remote_sdp = Some(sdp.to_string());
+            l.remote_given = true;
+            l.via = BTreeSet::from([server]);
+            let queued: Vec<Value> = std::mem::take(&mut l.remote_candidates)
+                .into_iter()
+                .filter(|(via, _)| *via == server)
+                .map(|(_, c)| c)
+                .collect();
+            self.command(
+                link,
+                LinkCommand::SetAnswer {
+                    answer: sdp.to_string(),
+                },
+            );
+            for candidate in queued {
+                self.command(link, LinkCommand::AddCandidate(candidate));
+            }
+            return;
+        }
         self.command(
             link,
             LinkCommand::SetAnswer {
                 answer: sdp.to_string(),
             },
         );
-        for candidate in queued {
-            self.command(link, LinkCommand::AddCandidate(candidate));
-        }
     }
 
     /// A remote candidate counts only through the server whose offer or answer the link
@@ -462,70 +428,21 @@ impl Engine {
             return;
         };
         match event {
-            LinkEvent::OfferReady(sdp) | LinkEvent::AnswerReady(sdp) if l.is_verified() => {
-                // Only a restart leaves a verified link's description unsent.
-                if sdp.len() <= MAX_SDP && !l.local_sent {
-                    self.send_restart(link, sdp);
-                }
-            }
             LinkEvent::OfferReady(sdp) | LinkEvent::AnswerReady(sdp) => {
                 if sdp.len() > MAX_SDP || l.local_sent {
                     return;
                 }
-                let (kind, description) = if l.outgoing {
-                    (RelayKind::Offer, "offer")
-                } else {
-                    (RelayKind::Answer, "answer")
-                };
-                l.local_sdp = Some(sdp.clone());
-                l.local_sent = true;
-                let conn = l.conn.clone();
-                let peer = l.peer.clone();
-                let candidates = std::mem::take(&mut l.local_candidates);
-                let prefer = if l.outgoing {
-                    self.prefer
-                        .remove(&peer)
-                        .filter(|s| self.servers.contains(s))
-                } else {
-                    None
-                };
-                if let (true, Some(server)) = (l.outgoing, prefer) {
-                    // The last offer got two different answers: this one goes through
-                    // the server of the second alone.
-                    l.via = BTreeSet::from([server]);
-                    l.offered = l.via.clone();
-                } else if l.outgoing {
-                    // Through every server we are registered with, except those that
-                    // carried an impostor for this peer (unless no other is up).
-                    let avoid = self.suspect.get(&peer);
-                    let trusted: BTreeSet<ServerId> = self
-                        .servers
-                        .iter()
-                        .filter(|s| avoid.is_none_or(|a| !a.contains(s)))
-                        .copied()
-                        .collect();
-                    l.via = if trusted.is_empty() {
-                        self.servers.clone()
-                    } else {
-                        trusted
-                    };
-                    l.offered = l.via.clone();
+                // Only a restart leaves a verified link's description unsent.
+                let restart = l.is_verified();
+                if !restart && l.outgoing {
+                    let peer = l.peer.clone();
+                    let via = self.offer_servers(&peer);
+                    if let Some(l) = self.links.get_mut(&link) {
+                        l.offered = via.clone();
+                        l.via = via;
+                    }
                 }
-                let mut payload = json!({
-                    "sdp": {"type": description, "sdp": sdp},
-                    "type": "data",
-                    "connectionId": conn,
-                });
-                if l.outgoing {
-                    payload["label"] = json!(conn);
-                    payload["reliable"] = json!(true);
-                    payload["serialization"] = json!("json");
-                    payload["metadata"] = json!({"app": "peerchat", "protocol": PROTOCOL_VERSION});
-                }
-                self.relay(link, kind, &peer, payload);
-                for candidate in candidates {
-                    self.relay_candidate(link, &peer, &conn, candidate);
-                }
+                self.send_description(link, sdp, restart);
             }
             LinkEvent::LocalCandidate(candidate) => {
                 if l.local_sent {
@@ -602,8 +519,35 @@ impl Engine {
         }
     }
 
-    /// Sends my restart offer or answer for `link`, then the candidates gathered so far.
-    fn send_restart(&mut self, link: LinkId, sdp: String) {
+    /// The servers a new offer to `peer` goes through: the second answer's server alone
+    /// after two different answers (see `on_answer`); else every server we are
+    /// registered with, except those that carried an impostor for this peer (unless no
+    /// other is up).
+    fn offer_servers(&mut self, peer: &PeerId) -> BTreeSet<ServerId> {
+        if let Some(server) = self
+            .prefer
+            .remove(peer)
+            .filter(|s| self.servers.contains(s))
+        {
+            return BTreeSet::from([server]);
+        }
+        let avoid = self.suspect.get(peer);
+        let trusted: BTreeSet<ServerId> = self
+            .servers
+            .iter()
+            .filter(|s| avoid.is_none_or(|a| !a.contains(s)))
+            .copied()
+            .collect();
+        if trusted.is_empty() {
+            self.servers.clone()
+        } else {
+            trusted
+        }
+    }
+
+    /// Sends my offer or answer for `link` (a first one, or a restart's), then the
+    /// candidates gathered so far. A first description is kept for the handshake.
+    fn send_description(&mut self, link: LinkId, sdp: String, restart: bool) {
         let Some(l) = self.links.get_mut(&link) else {
             return;
         };
@@ -615,13 +559,23 @@ impl Engine {
         };
         let (peer, conn) = (l.peer.clone(), l.conn.clone());
         let candidates = std::mem::take(&mut l.local_candidates);
-        let payload = json!({
+        let mut payload = json!({
             "sdp": {"type": description, "sdp": sdp},
             "type": "data",
             "connectionId": conn,
-            "serialization": "json",
-            "restart": true,
         });
+        if restart {
+            payload["serialization"] = json!("json");
+            payload["restart"] = json!(true);
+        } else {
+            if l.outgoing {
+                payload["label"] = json!(conn);
+                payload["reliable"] = json!(true);
+                payload["serialization"] = json!("json");
+                payload["metadata"] = json!({"app": "peerchat", "protocol": PROTOCOL_VERSION});
+            }
+            l.local_sdp = Some(sdp);
+        }
         self.relay(link, kind, &peer, payload);
         for candidate in candidates {
             self.relay_candidate(link, &peer, &conn, candidate);
