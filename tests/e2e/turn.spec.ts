@@ -52,6 +52,12 @@ async function pathTypes(page: Page): Promise<string[]> {
   });
 }
 
+/** How many User Timing marks the page set whose name starts with `prefix` (Peerchat marks
+ * `peerchat:verified:<id>` at each handshake, `peerchat:ice-restart:<id>` at each restart). */
+function marks(page: Page, prefix: string): Promise<number> {
+  return page.evaluate((p) => performance.getEntriesByType("mark").filter((m) => m.name.startsWith(p)).length, prefix);
+}
+
 test("Always relay: both peers connect through a real TURN relay, verify, chat and see Delivered", async ({ browser, appUrl }) => {
   const turn = new TurnServer(await freePort());
   await turn.start();
@@ -107,9 +113,7 @@ test("a page offline for a few seconds: the open conversation carries on without
   await contact(b.page, "Alice").click();
   await say(a.page, "before");
   await expect(messages(b.page)).toContainText("before");
-  const verifications = (page: Page) =>
-    page.evaluate(() => performance.getEntriesByType("mark").filter((m) => m.name.startsWith("peerchat:verified:")).length);
-  const before = await verifications(a.page);
+  const before = await marks(a.page, "peerchat:verified:");
   await a.context.setOffline(true);
   await expect(status(a.page)).not.toHaveText("Online");
   await a.page.waitForTimeout(4_000);
@@ -118,7 +122,7 @@ test("a page offline for a few seconds: the open conversation carries on without
   await say(a.page, "after");
   await expect(messages(b.page)).toContainText("after");
   await expect(messages(a.page).getByRole("article").last()).toContainText("Delivered");
-  expect(await verifications(a.page)).toBe(before);
+  expect(await marks(a.page, "peerchat:verified:")).toBe(before);
   await a.context.close();
   await b.context.close();
 });
@@ -135,8 +139,6 @@ test("the relay's path really drops (coturn restarted): ICE restarts and the con
     await contact(b.page, "Alice").click();
     await say(a.page, "before");
     await expect(messages(b.page)).toContainText("before");
-    const marks = (page: Page, prefix: string) =>
-      page.evaluate((p) => performance.getEntriesByType("mark").filter((m) => m.name.startsWith(p)).length, prefix);
     const verifiedA = await marks(a.page, "peerchat:verified:");
     const verifiedB = await marks(b.page, "peerchat:verified:");
 
