@@ -7,7 +7,9 @@
 //       through its UI and timed with its User Timing marks (peerchat:dial/verified/compose/acked).
 //
 // Usage: node scripts/bench.mjs (after a release build; scripts/bench.sh builds first).
-// Knobs: BENCH_CONNECTS (default 5), BENCH_MESSAGES (default 50, spread over the connects).
+// Knobs: BENCH_CONNECTS (default 5), BENCH_MESSAGES (default 50, spread over the connects),
+// BENCH_ONLY (comma-separated sections of bare,peerjs,peerchat,startup,history: runs only
+// those and prints their figures without writing docs/BENCHMARKS.md; for quick checks).
 // This is not a test: scripts/test.sh never runs it.
 import { chromium } from "playwright-core";
 import { spawn, execFileSync } from "node:child_process";
@@ -822,6 +824,19 @@ async function main() {
   cleanups.push(() => browser.close());
   const info = machineInfo(browser.version());
 
+  const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
+  if (only) {
+    const sections = { bare: () => benchBare(browser, baseUrl), peerjs: () => benchPeerjs(browser, baseUrl, peerPort),
+      peerchat: () => benchPeerchat(browser, appUrl), startup: () => benchStartup(browser, baseUrl, appUrl),
+      history: () => benchHistory(browser, baseUrl, appUrl) };
+    for (const name of only) {
+      if (!sections[name]) throw new Error(`BENCH_ONLY: no section ${name}`);
+      const r = await sections[name]();
+      const medians = Object.fromEntries(Object.entries(r).filter(([, v]) => Array.isArray(v) && typeof v[0] === "number").map(([k, v]) => [k, fmt(median(v))]));
+      log(`${name} medians: ${JSON.stringify(medians)}`);
+    }
+    return;
+  }
   const bare = await benchBare(browser, baseUrl);
   const peerjs = await benchPeerjs(browser, baseUrl, peerPort);
   const peerchat = await benchPeerchat(browser, appUrl);
