@@ -148,46 +148,76 @@ pub fn listen_channel(dc: &RtcDataChannel, emit: Emit) -> Vec<EventListener> {
     vec![on_open, on_message, on_close]
 }
 
-/// Creates the offer and sets it as local description; returns its SDP.
-pub async fn make_offer(pc: &RtcPeerConnection) -> Result<String, JsValue> {
-    let offer = JsFuture::from(pc.create_offer()).await?;
-    JsFuture::from(pc.set_local_description(offer.unchecked_ref())).await?;
-    local_sdp(pc).ok_or_else(|| JsValue::from_str("no local description"))
+// The functions below call the browser at once and return a future of the rest: a link's
+// next step is started while the page is still handling the input that asked for it, so
+// the browser works on it during the rendering that follows instead of after it.
+
+/// Creates the offer and sets it as local description; resolves to its SDP.
+pub fn make_offer(pc: &RtcPeerConnection) -> impl Future<Output = Result<String, JsValue>> + use<> {
+    let offer = JsFuture::from(pc.create_offer());
+    let pc = pc.clone();
+    async move { set_local(&pc, offer.await?).await }
 }
 
 /// Creates an offer that restarts ICE (new ICE credentials, so new candidates are
-/// gathered and checked) and sets it as local description; returns its SDP.
-pub async fn restart_offer(pc: &RtcPeerConnection) -> Result<String, JsValue> {
+/// gathered and checked) and sets it as local description; resolves to its SDP.
+pub fn restart_offer(
+    pc: &RtcPeerConnection,
+) -> impl Future<Output = Result<String, JsValue>> + use<> {
     let options = web_sys::RtcOfferOptions::new();
     options.set_ice_restart(true);
-    let offer = JsFuture::from(pc.create_offer_with_rtc_offer_options(&options)).await?;
-    JsFuture::from(pc.set_local_description(offer.unchecked_ref())).await?;
-    local_sdp(pc).ok_or_else(|| JsValue::from_str("no local description"))
+    let offer = JsFuture::from(pc.create_offer_with_rtc_offer_options(&options));
+    let pc = pc.clone();
+    async move { set_local(&pc, offer.await?).await }
 }
 
-/// Sets the remote offer, creates the answer and sets it locally; returns the answer SDP.
-pub async fn accept_offer(pc: &RtcPeerConnection, sdp: &str) -> Result<String, JsValue> {
-    set_remote(pc, RtcSdpType::Offer, sdp).await?;
-    let answer = JsFuture::from(pc.create_answer()).await?;
-    JsFuture::from(pc.set_local_description(answer.unchecked_ref())).await?;
+/// Sets the remote offer, creates the answer and sets it locally; resolves to the answer
+/// SDP.
+pub fn accept_offer(
+    pc: &RtcPeerConnection,
+    sdp: &str,
+) -> impl Future<Output = Result<String, JsValue>> + use<> {
+    let remote = set_remote(pc, RtcSdpType::Offer, sdp);
+    let pc = pc.clone();
+    async move {
+        remote.await?;
+        let answer = JsFuture::from(pc.create_answer()).await?;
+        set_local(&pc, answer).await
+    }
+}
+
+/// Sets `description` (an offer or answer just created) as the local description;
+/// resolves to its SDP.
+async fn set_local(pc: &RtcPeerConnection, description: JsValue) -> Result<String, JsValue> {
+    JsFuture::from(pc.set_local_description(description.unchecked_ref())).await?;
     local_sdp(pc).ok_or_else(|| JsValue::from_str("no local description"))
 }
 
 /// Sets the remote description.
-pub async fn set_remote(
+pub fn set_remote(
     pc: &RtcPeerConnection,
     kind: RtcSdpType,
     sdp: &str,
-) -> Result<(), JsValue> {
+) -> impl Future<Output = Result<(), JsValue>> + use<> {
     let init = RtcSessionDescriptionInit::new(kind);
     init.set_sdp(sdp);
-    JsFuture::from(pc.set_remote_description(&init))
-        .await
-        .map(drop)
+    let set = JsFuture::from(pc.set_remote_description(&init));
+    async move { set.await.map(drop) }
 }
 
 /// Adds a remote candidate given as the PeerJS `candidate` object.
-pub async fn add_candidate(pc: &RtcPeerConnection, candidate: &Value) -> Result<(), JsValue> {
+pub fn add_candidate(
+    pc: &RtcPeerConnection,
+    candidate: &Value,
+) -> impl Future<Output = Result<(), JsValue>> + use<> {
+    let added = candidate_init(candidate).map(|init| {
+        JsFuture::from(pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init)))
+    });
+    async move { added?.await.map(drop) }
+}
+
+/// The browser's form of a PeerJS `candidate` object.
+fn candidate_init(candidate: &Value) -> Result<RtcIceCandidateInit, JsValue> {
     let text = candidate
         .get("candidate")
         .and_then(Value::as_str)
@@ -203,9 +233,7 @@ pub async fn add_candidate(pc: &RtcPeerConnection, candidate: &Value) -> Result<
     if let Some(frag) = candidate.get("usernameFragment").and_then(Value::as_str) {
         Reflect::set(&init, &"usernameFragment".into(), &frag.into())?;
     }
-    JsFuture::from(pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init)))
-        .await
-        .map(drop)
+    Ok(init)
 }
 
 /// The local SDP, once set.

@@ -25,8 +25,11 @@ use peerchat_core::room::invite::Invite;
 use peerchat_core::signaling::ClientMessage;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::{Rc, Weak};
-use web_sys::{RtcDataChannelState, RtcSdpType};
+use wasm_bindgen::JsValue;
+use web_sys::{RtcDataChannelState, RtcPeerConnection, RtcSdpType};
 
 /// What the driver needs from the rest of the page.
 pub struct Ports {
@@ -446,37 +449,10 @@ fn next_step(weak: Weak<Shared>, link: LinkId) {
     let Some((pc, command)) = step else {
         return;
     };
+    // The browser call starts now (see `rtc`); the task only waits for it.
+    let started = start(&pc, command);
     spawn_local(async move {
-        let event = match command {
-            LinkCommand::Dial { .. } => Some(match rtc::make_offer(&pc).await {
-                Ok(sdp) => LinkEvent::OfferReady(sdp),
-                Err(e) => LinkEvent::Closed(rtc::describe(&e)),
-            }),
-            LinkCommand::Answer { offer } => Some(match rtc::accept_offer(&pc, &offer).await {
-                Ok(sdp) => LinkEvent::AnswerReady(sdp),
-                Err(e) => LinkEvent::Closed(rtc::describe(&e)),
-            }),
-            LinkCommand::Restart => Some(match rtc::restart_offer(&pc).await {
-                Ok(sdp) => LinkEvent::OfferReady(sdp),
-                Err(e) => LinkEvent::Closed(rtc::describe(&e)),
-            }),
-            LinkCommand::Renegotiate { offer } => {
-                Some(match rtc::accept_offer(&pc, &offer).await {
-                    Ok(sdp) => LinkEvent::AnswerReady(sdp),
-                    Err(e) => LinkEvent::Closed(rtc::describe(&e)),
-                })
-            }
-            LinkCommand::SetAnswer { answer } => rtc::set_remote(&pc, RtcSdpType::Answer, &answer)
-                .await
-                .err()
-                .map(|e| LinkEvent::Closed(rtc::describe(&e))),
-            // A bad candidate only loses that path.
-            LinkCommand::AddCandidate(candidate) => {
-                rtc::add_candidate(&pc, &candidate).await.ok();
-                None
-            }
-            LinkCommand::Send(_) | LinkCommand::Close => None,
-        };
+        let event = started.await;
         let Some(shared) = weak.upgrade() else {
             return;
         };
@@ -487,6 +463,47 @@ fn next_step(weak: Weak<Shared>, link: LinkId) {
         }
         next_step(weak, link);
     });
+}
+
+/// Starts one waiting command in the browser; resolves to what the engine is told.
+fn start(
+    pc: &RtcPeerConnection,
+    command: LinkCommand,
+) -> Pin<Box<dyn Future<Output = Option<LinkEvent>>>> {
+    let described = |sdp: Result<String, JsValue>, ready: fn(String) -> LinkEvent| {
+        Some(sdp.map_or_else(|e| LinkEvent::Closed(rtc::describe(&e)), ready))
+    };
+    match command {
+        LinkCommand::Dial { .. } => {
+            let offer = rtc::make_offer(pc);
+            Box::pin(async move { described(offer.await, LinkEvent::OfferReady) })
+        }
+        LinkCommand::Restart => {
+            let offer = rtc::restart_offer(pc);
+            Box::pin(async move { described(offer.await, LinkEvent::OfferReady) })
+        }
+        LinkCommand::Answer { offer } | LinkCommand::Renegotiate { offer } => {
+            let answer = rtc::accept_offer(pc, &offer);
+            Box::pin(async move { described(answer.await, LinkEvent::AnswerReady) })
+        }
+        LinkCommand::SetAnswer { answer } => {
+            let set = rtc::set_remote(pc, RtcSdpType::Answer, &answer);
+            Box::pin(async move {
+                set.await
+                    .err()
+                    .map(|e| LinkEvent::Closed(rtc::describe(&e)))
+            })
+        }
+        // A bad candidate only loses that path.
+        LinkCommand::AddCandidate(candidate) => {
+            let added = rtc::add_candidate(pc, &candidate);
+            Box::pin(async move {
+                added.await.ok();
+                None
+            })
+        }
+        LinkCommand::Send(_) | LinkCommand::Close => Box::pin(async { None }),
+    }
 }
 
 /// The callback that turns a link's browser events into engine inputs.
