@@ -804,8 +804,37 @@ changes 4 ms later, in the animation frame after that (\`VIEW_DELAY_MS\` in
 \`src/chat/driver.rs\`), so on a fast network the ack is handled before the frame: the
 median round trip went from 13.5 to 8 ms on this machine. What is left is mostly the frame
 that clearing the composer causes (a DOM change, so Chromium lays out and paints before the
-next task) and A's own storing of the counters; a cheaper frame (fewer nodes per message,
-no forced layout for scrolling to the bottom) is what is left to gain.
+next task) and A's own storing of the counters. Since 2026-11-28 the message list also no
+longer reads \`scrollHeight\` to stay at the newest message (it stacks from the bottom in
+CSS), which took a forced layout off every message; fewer nodes per message is what is
+left to gain.
+
+## Where Peerchat's connect time goes
+
+Timed on 2026-11-28 with hooks on WebSocket, RTCPeerConnection and the data channel in both
+pages (one clock), a Chromium trace and a CPU profile of A with names kept in the wasm.
+With the stock client, A's \`createOffer\` resolves in under 1 ms, B answers 12–16 ms after
+the offer arrives, and the channel opens 36–43 ms after the dial. Peerchat goes through the
+same steps with both pages rendering around them on this 2-core machine:
+
+- The click that dials also opens the conversation: about 7 ms of wasm in Leptos effects and
+  then a frame of style, layout and paint. A's \`createOffer\` resolved 12–20 ms after it
+  was called, against under 1 ms in the idle stock page.
+- B's answer and A's trickled candidates then waited 10–20 ms more behind the renderers of
+  both pages (B shows the new link, A the conversation) before either page handled them.
+- After the channel opens, the Ed25519 \`hello\`/\`proof\` exchange adds 6–10 ms: a frame
+  each way, a signature and a verification on each side (wasm built for size).
+
+Since that run each link step's browser call (\`createOffer\`, \`setRemoteDescription\`,
+\`addIceCandidate\`) is made while the input that asked for it is handled, before the page
+renders (\`src/rtc.rs\`); it was made in a task after the render. Deferring the opened
+conversation's frame until the offer is out was tried as well: about 6 ms better in 9 runs,
+inside the spread, and left out, because a person typing within that frame writes into the
+conversation still on screen (the message goes where the screen said, but a browser test
+typing at machine speed after a click saw it land in the previous conversation). Left to
+gain: the handshake nonces carried in the offer and answer, so each side can send its proof
+as soon as the channel opens (a protocol change), and a cheaper first frame for a
+conversation just opened.
 `;
 }
 

@@ -5,9 +5,10 @@
 use super::composer::Composer;
 use super::connection_details::ConnectionDetails;
 use super::message_parts::{DaySeparator, MessageText, MessageTime, day_breaks};
-use super::message_window::{BackButton, EarlierMessages, PAGE, hidden as hidden_count};
+use super::message_window::{
+    BackButton, EarlierMessages, PAGE, hidden as hidden_count, show_newest,
+};
 use crate::session::{Session, UNDO_MS};
-use leptos::html::Div;
 use leptos::prelude::*;
 use peerchat_core::conversation::Message;
 use peerchat_core::engine::{Delivery, DeliveryState, delivery_label};
@@ -95,12 +96,14 @@ pub fn ConversationPanel() -> impl IntoView {
         });
     };
     let shown = RwSignal::new(PAGE);
+    let list = NodeRef::<leptos::html::Div>::new();
     // A new conversation starts with the latest page.
     Effect::new(move |_| {
         view.active.track();
         shown.set(PAGE);
         asking.set(Asking::Nothing);
         details_open.set(false);
+        show_newest(list);
     });
     let hidden = Memo::new(move |_| hidden_count(view.messages.with(Vec::len), shown.get()));
     let visible = move || {
@@ -111,14 +114,6 @@ pub fn ConversationPanel() -> impl IntoView {
             page.iter().cloned().zip(breaks).collect::<Vec<_>>()
         })
     };
-    let list_ref = NodeRef::<Div>::new();
-    // Keep the newest message in sight when messages arrive.
-    Effect::new(move |_| {
-        view.messages.with(Vec::len);
-        if let Some(el) = list_ref.get() {
-            el.set_scroll_top(el.scroll_height());
-        }
-    });
     let row = move |(m, day): (Message, Option<String>)| {
         let mine = m.author == me;
         let status = move || {
@@ -228,9 +223,11 @@ pub fn ConversationPanel() -> impl IntoView {
                     </div>
                 </section>
             </Show>
-            <div class="messages" role="log" aria-label="Messages" tabindex="0" node_ref=list_ref>
-                <EarlierMessages hidden=hidden shown=shown />
-                <For each=visible key=|(m, day)| (m.id.clone(), day.clone()) children=row />
+            <div class="messages" role="log" aria-label="Messages" tabindex="0" node_ref=list>
+                <div class="messages-inner">
+                    <EarlierMessages hidden=hidden shown=shown />
+                    <For each=visible key=|(m, day)| (m.id.clone(), day.clone()) children=row />
+                </div>
             </div>
             <Show when=move || !is_request()>
                 <Composer
@@ -239,6 +236,7 @@ pub fn ConversationPanel() -> impl IntoView {
                         let (Some(chat), Some(peer)) = (session.chat(), view.active.get_untracked()) else {
                             return Ok(());
                         };
+                        show_newest(list);
                         chat.send(&peer, &text)
                     })
                 />

@@ -36,6 +36,15 @@ pub fn BackButton(#[prop(into)] on_back: Callback<()>) -> impl IntoView {
     }
 }
 
+/// Brings the newest message into view, as sending does. The message list stacks from the
+/// bottom (`.messages` in main.css), so its newest end is scroll position 0. Called before
+/// the message is added, while the layout is still that of the last frame.
+pub fn show_newest(list: NodeRef<leptos::html::Div>) {
+    if let Some(el) = list.get_untracked() {
+        el.set_scroll_top(0);
+    }
+}
+
 /// How many of `total` messages are hidden above the window of the latest `shown`.
 pub fn hidden(total: usize, shown: usize) -> usize {
     total.saturating_sub(shown)

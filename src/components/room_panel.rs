@@ -3,7 +3,9 @@
 use super::composer::Composer;
 use super::link_field::{LinkField, copy_text};
 use super::message_parts::{DaySeparator, MessageText, MessageTime, day_breaks};
-use super::message_window::{BackButton, EarlierMessages, PAGE, hidden as hidden_count};
+use super::message_window::{
+    BackButton, EarlierMessages, PAGE, hidden as hidden_count, show_newest,
+};
 use crate::boot::link_base;
 use crate::session::{Session, UNDO_MS};
 use leptos::prelude::*;
@@ -23,6 +25,7 @@ pub fn RoomPanel() -> impl IntoView {
     });
     let title = move || room.get().map(|r| r.name).unwrap_or_default();
     let shown = RwSignal::new(PAGE);
+    let list = NodeRef::<leptos::html::Div>::new();
     let hidden = Memo::new(move |_| hidden_count(view.room_messages.with(Vec::len), shown.get()));
     let visible = move || {
         let skip = hidden.get();
@@ -71,6 +74,9 @@ pub fn RoomPanel() -> impl IntoView {
         copied.set("");
         members_open.set(false);
         leaving.set(false);
+        // A room opens at its newest messages, like a conversation.
+        shown.set(PAGE);
+        show_newest(list);
     });
     let copy_invite = move |_| {
         let Some(link) = invite.get_untracked() else {
@@ -194,9 +200,11 @@ pub fn RoomPanel() -> impl IntoView {
                     </li>
                 </For>
             </ul>
-            <div class="messages" role="log" aria-label="Messages" tabindex="0">
-                <EarlierMessages hidden=hidden shown=shown />
-                <For each=visible key=|(m, day)| (m.id.clone(), day.clone()) children=row />
+            <div class="messages" role="log" aria-label="Messages" tabindex="0" node_ref=list>
+                <div class="messages-inner">
+                    <EarlierMessages hidden=hidden shown=shown />
+                    <For each=visible key=|(m, day)| (m.id.clone(), day.clone()) children=row />
+                </div>
             </div>
             <Composer
                 focus_on=Signal::derive(move || view.active_room.get().map(|r| r.to_string()))
@@ -204,6 +212,7 @@ pub fn RoomPanel() -> impl IntoView {
                     let (Some(chat), Some(id)) = (session.chat(), view.active_room.get_untracked()) else {
                         return Ok(());
                     };
+                    show_newest(list);
                     chat.room_send(&id, &text)
                 })
             />

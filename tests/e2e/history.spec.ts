@@ -30,10 +30,25 @@ test("a conversation with 20,000 stored messages opens showing only the latest p
   await expect(rows).toHaveCount(100);
   await expect(rows.last()).toContainText("message 20000");
   await expect(rows.first()).toContainText("message 19901");
+  // It opens at the newest message.
+  await expect(rows.last()).toBeInViewport();
+  await expect(rows.first()).not.toBeInViewport();
   const more = page.getByRole("button", { name: "Show earlier messages (19900 more)" });
   await more.click();
   await expect(rows).toHaveCount(200);
   await expect(rows.first()).toContainText("message 19801");
+  // The reader scrolled up to the button: they now see the earlier messages it showed.
+  await expect(rows.first()).toBeInViewport();
+  await expect(rows.last()).not.toBeInViewport();
+  // The reader goes up to the oldest shown; sending brings the newest into view again.
+  await messages(page).focus();
+  await page.keyboard.press("Home");
+  await expect(rows.first()).toBeInViewport();
+  await expect(rows.last()).not.toBeInViewport();
+  await say(page, "back at the bottom");
+  await expect(rows.last()).toContainText("back at the bottom");
+  await expect(rows.last()).toBeInViewport();
+  await expect(rows.first()).not.toBeInViewport();
 });
 
 /** Fills `page`'s localStorage to the last byte; returns how many filler values it took. */
