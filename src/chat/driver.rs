@@ -121,13 +121,11 @@ impl ChatDriver {
     /// An intent of the person; the sentence to show if the engine refused it.
     pub fn intent(&self, intent: Intent) -> Result<(), String> {
         self.shared.refused.borrow_mut().clear();
-        // Sending waits for its frame (see `defer_view`); anything else the person does
-        // (open, go back, accept…) shows at once, focus and all.
-        let shown_now = !matches!(intent, Intent::Send { .. } | Intent::RoomSend { .. });
+        // What the person does shows at once, focus and all: a message sent joins the
+        // list in the same frame that clears the composer (see `defer_view` for what
+        // waits).
         self.input(Input::Intent(intent));
-        if shown_now {
-            flush_view(&self.shared);
-        }
+        flush_view(&self.shared);
         match self.shared.refused.borrow_mut().drain(..).next() {
             Some(why) => Err(why),
             None => Ok(()),
@@ -271,15 +269,17 @@ fn carry_out(shared: &Rc<Shared>, effect: Effect) {
     }
 }
 
-/// How long view changes wait before the frame that shows them: on a fast network the
-/// peer's `ack` comes back within a millisecond or two, and it should not queue behind
-/// that frame. Shorter than a frame, so nobody sees the difference.
+/// How long view changes caused by the network wait before the frame that shows them: on
+/// a fast network the next frame (an `ack`, a friend's next message) comes within a
+/// millisecond or two, and it should not queue behind that frame. Shorter than a frame,
+/// so nobody sees the difference. The person's own actions do not wait
+/// ([`ChatDriver::intent`] flushes): a sent message is shown with the cleared composer.
 const VIEW_DELAY_MS: u32 = 4;
 
 /// Queues a view change for the next animation frame. What a message or an `ack` needs
 /// (storing, sending) is already done when the engine emits a view change; rendering it
 /// at once would make Chromium lay out and paint before the next network event is
-/// handled, so an `ack` arriving a millisecond later would wait behind a 10 ms frame.
+/// handled, so a frame arriving a millisecond later would wait behind that paint.
 /// A hidden page gets no animation frames: a short timeout flushes it too.
 fn defer_view(shared: &Rc<Shared>, change: peerchat_core::engine::ViewChange) {
     use wasm_bindgen::JsCast;
