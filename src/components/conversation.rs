@@ -11,7 +11,7 @@ use super::message_window::{
 use crate::session::{Session, UNDO_MS};
 use leptos::prelude::*;
 use peerchat_core::conversation::Message;
-use peerchat_core::engine::{Delivery, DeliveryState, delivery_label};
+use peerchat_core::engine::{Delivery, DeliveryState};
 
 /// What the person is asked to confirm in the header.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -116,20 +116,20 @@ pub fn ConversationPanel() -> impl IntoView {
     };
     let row = move |(m, day): (Message, Option<String>)| {
         let mine = m.author == me;
-        let status = move || {
-            let delivery = Delivery {
-                acked: view.acked.get(),
-                sent: view.sent.get(),
-            };
-            delivery_label(m.seq, &delivery, online.get(), &title())
-        };
-        let state = move || {
-            let delivery = Delivery {
-                acked: view.acked.get(),
-                sent: view.sent.get(),
-            };
-            DeliveryState::of(m.seq, &delivery).name()
-        };
+        // My messages' delivery: each row follows its own state, so an `ack` re-renders
+        // the rows whose state changed, not every row on the page.
+        let delivery = mine.then(|| {
+            let seq = m.seq;
+            let state = Memo::new(move |_| {
+                let delivery = Delivery {
+                    acked: view.acked.get(),
+                    sent: view.sent.get(),
+                };
+                DeliveryState::of(seq, &delivery)
+            });
+            let status = move || state.get().label(online.get(), &title());
+            view! { <span class="delivery" data-status=move || state.get().name()>{status}</span> }
+        });
         let author = if mine { "You".to_string() } else { title() };
         view! {
             {day.map(|label| view! { <DaySeparator label=label /> })}
@@ -137,9 +137,7 @@ pub fn ConversationPanel() -> impl IntoView {
                 <MessageText text=m.text.clone() />
                 <footer class="msg-meta">
                     <MessageTime ts=m.ts />
-                    <Show when=move || mine>
-                        <span class="delivery" data-status=state>{status}</span>
-                    </Show>
+                    {delivery}
                 </footer>
             </article>
         }

@@ -285,17 +285,24 @@ impl DeliveryState {
             DeliveryState::Waiting => "Waiting",
         }
     }
+
+    /// In words (see [`delivery_label`]), with whether `peer` is connected.
+    pub fn label(self, peer_online: bool, peer: &str) -> String {
+        match self {
+            DeliveryState::Waiting if !peer_online => {
+                format!("Waiting for {peer} to come online")
+            }
+            DeliveryState::Waiting => "Sending".into(),
+            state => state.name().into(),
+        }
+    }
 }
 
 /// Where one of my messages in a conversation is, in words: "Delivered" (the peer stored
 /// it), "Sent" (on the channel), "Waiting for Bob to come online" (Bob is not connected:
 /// it goes when they are), or "Sending".
 pub fn delivery_label(seq: u64, delivery: &Delivery, peer_online: bool, peer: &str) -> String {
-    match DeliveryState::of(seq, delivery) {
-        DeliveryState::Waiting if !peer_online => format!("Waiting for {peer} to come online"),
-        DeliveryState::Waiting => "Sending".into(),
-        state => state.name().into(),
-    }
+    DeliveryState::of(seq, delivery).label(peer_online, peer)
 }
 
 /// What a room message's receipt says: how many of the members present hold a copy.
