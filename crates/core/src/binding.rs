@@ -4,8 +4,8 @@
 //! membership proofs MAC it ([`crate::room::proof`]), so neither can be replayed on another
 //! connection or relayed through a machine in the middle.
 
+use crate::codec::BASE64;
 use crate::identity::PeerId;
-use data_encoding::BASE64;
 
 /// Domain separation for the transcript.
 pub const TRANSCRIPT_LABEL: &str = "peerchat/handshake/v1";

@@ -6,7 +6,6 @@
 //! answering for an id can be challenged to sign with the matching private key: the signaling
 //! server can route messages, but it cannot produce that signature.
 
-use data_encoding::BASE32_NOPAD;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -59,7 +58,7 @@ impl PeerId {
         let digest = Sha256::digest(key.as_bytes());
         // 13 bytes = 104 bits encode to 21 base32 characters; the first 20 carry exactly
         // the first 100 bits of the digest.
-        let encoded = BASE32_NOPAD.encode(&digest[..13]).to_ascii_lowercase();
+        let encoded = crate::codec::base32_lower(&digest[..13]);
         PeerId(format!("{PEER_ID_PREFIX}{}", &encoded[..PEER_ID_CHARS]))
     }
 

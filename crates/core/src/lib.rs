@@ -13,6 +13,7 @@ pub mod backoff;
 pub mod backup;
 pub mod binding;
 pub mod calendar;
+pub mod codec;
 pub mod conversation;
 pub mod endpoint;
 pub mod engine;

@@ -2,7 +2,7 @@
 //! written as base64, counter limits and message ids. A leaf module: it imports nothing else
 //! of the crate, so every other module can use it without cycles.
 
-use data_encoding::BASE64;
+use crate::codec::BASE64;
 use serde::{Deserialize, Serialize};
 
 /// Largest sequence number, logical clock or timestamp accepted (2^53 - 1, exact in

@@ -6,10 +6,10 @@
 //! a value that cannot be read is reported as [`Loaded::Damaged`] with its raw text, so the
 //! caller can keep it aside (under [`damaged_key`]) before anything overwrites it.
 
+use crate::codec::BASE64;
 use crate::endpoint::Endpoint;
 use crate::identity::Identity;
 use crate::name::DisplayName;
-use data_encoding::BASE64;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 

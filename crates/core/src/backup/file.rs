@@ -8,10 +8,10 @@
 //! parameter can be changed without the file failing to open.
 
 use super::{Backup, BackupError, Entries, is_backed_up, summarize};
+use crate::codec::BASE64;
 use argon2::{Algorithm, Argon2, Params, Version};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use data_encoding::BASE64;
 use serde::{Deserialize, Serialize};
 
 /// The file format version (`"peerchat-backup"`).

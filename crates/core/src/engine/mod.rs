@@ -202,7 +202,7 @@ impl Engine {
             link,
             since: l.verified_at,
             dialed: l.outgoing,
-            key: data_encoding::BASE64.encode(key.as_bytes()),
+            key: crate::codec::BASE64.encode(key.as_bytes()),
             server: l.via.first().copied(),
         })
     }
@@ -394,9 +394,7 @@ impl Engine {
     fn message_id(&mut self) -> String {
         let mut bytes = [0; 10];
         self.rng.fill_bytes(&mut bytes);
-        data_encoding::BASE32_NOPAD
-            .encode(&bytes)
-            .to_ascii_lowercase()
+        crate::codec::base32_lower(&bytes)
     }
 
     /// A uniform value in [0, 1), for backoff jitter.

@@ -2,9 +2,9 @@
 //! `#room=<room id>&secret=<base64url secret>&name=<room name>&via=<id>,<id>,...`.
 
 use super::{RoomId, RoomSecret};
+use crate::codec::BASE64URL_NOPAD;
 use crate::identity::PeerId;
 use crate::name::DisplayName;
-use data_encoding::BASE64URL_NOPAD;
 
 /// Members listed in an invitation to dial first.
 pub const MAX_VIA: usize = 5;

@@ -87,7 +87,7 @@ fn signed_bytes(
 ) -> Vec<u8> {
     format!(
         "{SIGNATURE_LABEL}\nroom={room}\nid={id}\nauthor={author}\nkey={}\nseq={seq}\nlc={lc}\nts={ts}\nkind={}\ntext={text}",
-        data_encoding::BASE64.encode(&key.0),
+        crate::codec::BASE64.encode(&key.0),
         kind.wire(),
     )
     .into_bytes()
@@ -227,7 +227,7 @@ mod tests {
                 "peerchat/room-message/v1\nroom={}\nid=abc\nauthor={}\nkey={}\nseq=2\nlc=5\nts=1700000000000\nkind=text\ntext=hello room",
                 room(),
                 a.peer_id(),
-                data_encoding::BASE64.encode(a.public_key().as_bytes())
+                crate::codec::BASE64.encode(a.public_key().as_bytes())
             )
         );
     }

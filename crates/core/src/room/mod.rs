@@ -12,7 +12,6 @@ pub mod log;
 pub mod message;
 pub mod proof;
 
-use data_encoding::BASE32_NOPAD;
 use std::fmt;
 
 /// A room id: 26 characters of lowercase base32 (128 random bits).
@@ -23,7 +22,7 @@ pub struct RoomId(String);
 impl RoomId {
     /// A room id from 16 random bytes.
     pub fn from_random(bytes: &[u8; 16]) -> Self {
-        RoomId(BASE32_NOPAD.encode(bytes).to_ascii_lowercase())
+        RoomId(crate::codec::base32_lower(bytes))
     }
 
     /// Parses a room id.
