@@ -7,7 +7,7 @@
 //       through its UI and timed with its User Timing marks (peerchat:dial/verified/compose/acked).
 //
 // Usage: node scripts/bench.mjs (after a release build; scripts/bench.sh builds first).
-// Knobs: BENCH_CONNECTS (default 5), BENCH_MESSAGES (default 50, spread over the connects),
+// Knobs: BENCH_CONNECTS (default 9), BENCH_MESSAGES (default 50, spread over the connects),
 // BENCH_ONLY (comma-separated sections of bare,peerjs,peerchat,startup,history: runs only
 // those and prints their figures without writing docs/BENCHMARKS.md; for quick checks).
 // This is not a test: scripts/test.sh never runs it.
@@ -32,7 +32,7 @@ const OUT = resolve(root, "docs/BENCHMARKS.md");
 const CHROMIUM = "/usr/bin/chromium";
 const PEER_PATH = "/peerchat";
 
-const CONNECTS = intEnv("BENCH_CONNECTS", 5, 1, 20);
+const CONNECTS = intEnv("BENCH_CONNECTS", 9, 1, 20);
 const MESSAGES = intEnv("BENCH_MESSAGES", 50, CONNECTS, 500);
 const PER_CONNECT = Math.ceil(MESSAGES / CONNECTS);
 const STEP_TIMEOUT = 30_000; // any single wait (page load, online, connect, one message)
