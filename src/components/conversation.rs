@@ -5,9 +5,7 @@
 use super::composer::Composer;
 use super::connection_details::ConnectionDetails;
 use super::message_parts::{DaySeparator, MessageText, MessageTime, day_breaks};
-use super::message_window::{
-    BackButton, EarlierMessages, PAGE, hidden as hidden_count, show_newest,
-};
+use super::message_window::{BackButton, EarlierMessages, PAGE, Scroller, hidden as hidden_count};
 use crate::session::{Session, UNDO_MS};
 use leptos::prelude::*;
 use peerchat_core::conversation::Message;
@@ -96,14 +94,14 @@ pub fn ConversationPanel() -> impl IntoView {
         });
     };
     let shown = RwSignal::new(PAGE);
-    let list = NodeRef::<leptos::html::Div>::new();
+    let scroller = Scroller::new();
     // A new conversation starts with the latest page.
     Effect::new(move |_| {
         view.active.track();
         shown.set(PAGE);
         asking.set(Asking::Nothing);
         details_open.set(false);
-        show_newest(list);
+        scroller.show_newest();
     });
     let hidden = Memo::new(move |_| hidden_count(view.messages.with(Vec::len), shown.get()));
     let visible = move || {
@@ -221,7 +219,7 @@ pub fn ConversationPanel() -> impl IntoView {
                     </div>
                 </section>
             </Show>
-            <div class="messages" role="log" aria-label="Messages" tabindex="0" node_ref=list>
+            <div class="messages" role="log" aria-label="Messages" tabindex="0" node_ref=scroller.list on:scroll=move |_| scroller.scrolled()>
                 <div class="messages-inner">
                     <EarlierMessages hidden=hidden shown=shown />
                     <For each=visible key=|(m, day)| (m.id.clone(), day.clone()) children=row />
@@ -234,7 +232,7 @@ pub fn ConversationPanel() -> impl IntoView {
                         let (Some(chat), Some(peer)) = (session.chat(), view.active.get_untracked()) else {
                             return Ok(());
                         };
-                        show_newest(list);
+                        scroller.show_newest();
                         chat.send(&peer, &text)
                     })
                 />

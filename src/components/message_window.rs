@@ -36,12 +36,45 @@ pub fn BackButton(#[prop(into)] on_back: Callback<()>) -> impl IntoView {
     }
 }
 
-/// Brings the newest message into view, as sending does. The message list stacks from the
-/// bottom (`.messages` in main.css), so its newest end is scroll position 0. Called before
-/// the message is added, while the layout is still that of the last frame.
-pub fn show_newest(list: NodeRef<leptos::html::Div>) {
-    if let Some(el) = list.get_untracked() {
-        el.set_scroll_top(0);
+/// The message list's scroller and whether the reader has scrolled away from the newest
+/// message. The list stacks from the bottom (`.messages` in main.css), so its newest end
+/// is scroll position 0 and positions above it are negative. "Away" is read in scroll
+/// events, when the layout is fresh anyway, so bringing the newest message back into view
+/// costs nothing (no forced layout) when the reader never left it.
+#[derive(Clone, Copy)]
+pub struct Scroller {
+    /// The `.messages` element.
+    pub list: NodeRef<leptos::html::Div>,
+    away: StoredValue<bool>,
+}
+
+impl Scroller {
+    /// A scroller for a list not yet mounted.
+    pub fn new() -> Self {
+        Scroller {
+            list: NodeRef::new(),
+            away: StoredValue::new(false),
+        }
+    }
+
+    /// Call from the list's `scroll` event.
+    pub fn scrolled(&self) {
+        if let Some(el) = self.list.get_untracked() {
+            // A pixel of slack: fractional positions at the bottom are not "away".
+            self.away.set_value(el.scroll_top() < -1);
+        }
+    }
+
+    /// Brings the newest message into view (sending, opening another conversation), if
+    /// the reader had scrolled away from it.
+    pub fn show_newest(&self) {
+        if !self.away.get_value() {
+            return;
+        }
+        if let Some(el) = self.list.get_untracked() {
+            el.set_scroll_top(0);
+        }
+        self.away.set_value(false);
     }
 }
 

@@ -3,9 +3,7 @@
 use super::composer::Composer;
 use super::link_field::{LinkField, copy_text};
 use super::message_parts::{DaySeparator, MessageText, MessageTime, day_breaks};
-use super::message_window::{
-    BackButton, EarlierMessages, PAGE, hidden as hidden_count, show_newest,
-};
+use super::message_window::{BackButton, EarlierMessages, PAGE, Scroller, hidden as hidden_count};
 use crate::boot::link_base;
 use crate::session::{Session, UNDO_MS};
 use leptos::prelude::*;
@@ -25,7 +23,7 @@ pub fn RoomPanel() -> impl IntoView {
     });
     let title = move || room.get().map(|r| r.name).unwrap_or_default();
     let shown = RwSignal::new(PAGE);
-    let list = NodeRef::<leptos::html::Div>::new();
+    let scroller = Scroller::new();
     let hidden = Memo::new(move |_| hidden_count(view.room_messages.with(Vec::len), shown.get()));
     let visible = move || {
         let skip = hidden.get();
@@ -76,7 +74,7 @@ pub fn RoomPanel() -> impl IntoView {
         leaving.set(false);
         // A room opens at its newest messages, like a conversation.
         shown.set(PAGE);
-        show_newest(list);
+        scroller.show_newest();
     });
     let copy_invite = move |_| {
         let Some(link) = invite.get_untracked() else {
@@ -200,7 +198,7 @@ pub fn RoomPanel() -> impl IntoView {
                     </li>
                 </For>
             </ul>
-            <div class="messages" role="log" aria-label="Messages" tabindex="0" node_ref=list>
+            <div class="messages" role="log" aria-label="Messages" tabindex="0" node_ref=scroller.list on:scroll=move |_| scroller.scrolled()>
                 <div class="messages-inner">
                     <EarlierMessages hidden=hidden shown=shown />
                     <For each=visible key=|(m, day)| (m.id.clone(), day.clone()) children=row />
@@ -212,7 +210,7 @@ pub fn RoomPanel() -> impl IntoView {
                     let (Some(chat), Some(id)) = (session.chat(), view.active_room.get_untracked()) else {
                         return Ok(());
                     };
-                    show_newest(list);
+                    scroller.show_newest();
                     chat.room_send(&id, &text)
                 })
             />
