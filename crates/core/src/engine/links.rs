@@ -341,7 +341,8 @@ impl Engine {
         else {
             return;
         };
-        if l.restart_offered {
+        // Candidates that came before the first answer, through its server.
+        let queued: Vec<Value> = if l.restart_offered {
             if !l.is_verified()
                 || !l.via.contains(&server)
                 || !same_fingerprints(l.remote_sdp.as_deref(), sdp)
@@ -350,6 +351,7 @@ impl Engine {
             }
             l.restart_offered = false;
             l.via = BTreeSet::from([server]);
+            Vec::new()
         } else if l.remote_given {
             let contested = !l.is_verified()
                 && l.offered.contains(&server)
@@ -367,28 +369,21 @@ impl Engine {
             l.remote_sdp = Some(sdp.to_string());
             l.remote_given = true;
             l.via = BTreeSet::from([server]);
-            let queued: Vec<Value> = std::mem::take(&mut l.remote_candidates)
+            std::mem::take(&mut l.remote_candidates)
                 .into_iter()
                 .filter(|(via, _)| *via == server)
                 .map(|(_, c)| c)
-                .collect();
-            self.command(
-                link,
-                LinkCommand::SetAnswer {
-                    answer: sdp.to_string(),
-                },
-            );
-            for candidate in queued {
-                self.command(link, LinkCommand::AddCandidate(candidate));
-            }
-            return;
-        }
+                .collect()
+        };
         self.command(
             link,
             LinkCommand::SetAnswer {
                 answer: sdp.to_string(),
             },
         );
+        for candidate in queued {
+            self.command(link, LinkCommand::AddCandidate(candidate));
+        }
     }
 
     /// A remote candidate counts only through the server whose offer or answer the link
