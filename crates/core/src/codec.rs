@@ -10,51 +10,36 @@
 //! the encoding is chosen at run time.
 
 use base64ct::Encoding;
+use std::marker::PhantomData;
 
 /// Text that is not the canonical encoding of any bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InvalidEncoding;
 
+/// One of base64ct's base64 variants, `E`.
+pub struct Base64Text<E>(PhantomData<E>);
+
 /// Standard base64 with padding (RFC 4648, section 4).
-pub struct Base64Padded;
+pub const BASE64: Base64Text<base64ct::Base64> = Base64Text(PhantomData);
 
 /// URL-safe base64 without padding (RFC 4648, section 5).
-pub struct Base64UrlUnpadded;
-
-/// Standard base64 with padding.
-pub const BASE64: Base64Padded = Base64Padded;
-
-/// URL-safe base64 without padding.
-pub const BASE64URL_NOPAD: Base64UrlUnpadded = Base64UrlUnpadded;
+pub const BASE64URL_NOPAD: Base64Text<base64ct::Base64UrlUnpadded> = Base64Text(PhantomData);
 
 /// Lowercase base32 without padding (RFC 4648, section 6, in lowercase).
 pub fn base32_lower(bytes: &[u8]) -> String {
     base32::encode(base32::Alphabet::Rfc4648Lower { padding: false }, bytes)
 }
 
-impl Base64Padded {
+impl<E: Encoding> Base64Text<E> {
     /// The text of `bytes`.
     pub fn encode(&self, bytes: &[u8]) -> String {
-        base64ct::Base64::encode_string(bytes)
+        E::encode_string(bytes)
     }
 
     /// The bytes `text` encodes, if it is their canonical encoding.
     pub fn decode(&self, text: &[u8]) -> Result<Vec<u8>, InvalidEncoding> {
         let text = std::str::from_utf8(text).map_err(|_| InvalidEncoding)?;
-        base64ct::Base64::decode_vec(text).map_err(|_| InvalidEncoding)
-    }
-}
-
-impl Base64UrlUnpadded {
-    /// The text of `bytes`.
-    pub fn encode(&self, bytes: &[u8]) -> String {
-        base64ct::Base64UrlUnpadded::encode_string(bytes)
-    }
-
-    /// The bytes `text` encodes, if it is their canonical encoding.
-    pub fn decode(&self, text: &[u8]) -> Result<Vec<u8>, InvalidEncoding> {
-        let text = std::str::from_utf8(text).map_err(|_| InvalidEncoding)?;
-        base64ct::Base64UrlUnpadded::decode_vec(text).map_err(|_| InvalidEncoding)
+        E::decode_vec(text).map_err(|_| InvalidEncoding)
     }
 }
 
