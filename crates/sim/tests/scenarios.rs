@@ -3,7 +3,7 @@
 //! the simulated world, checked with the same invariants as the sweep. Each defect
 //! scenario failed against the old design (noted at the scenario) and passes now.
 
-use peerchat_core::engine::{Intent, Notice};
+use peerchat_core::engine::{Intent, LinkEvent, Notice};
 use peerchat_core::frame::Frame;
 use peerchat_core::name::DisplayName;
 use peerchat_sim::workload::{Action, perform, settle_and_check};
@@ -739,6 +739,121 @@ fn a_contact_removed_and_added_again_in_a_shared_room_gets_the_next_message() {
         "{:?}",
         stored_texts(&w, 1, 0)
     );
+    assert_clean(w);
+}
+
+/// Found by the sweep (seed 9588): A's segment with B was damaged and there was no room to
+/// keep it aside, so its key stayed protected from writes. A removed B (which removes that
+/// segment too) and added B again; the new conversation's first segment is that key, so
+/// every message from B failed to store without a word, and each one after the first was
+/// a gap A asked about with a `sync` of its own, which made B send everything again: a
+/// storm of syncs and copies that grew with the square of the messages and closed the
+/// channel. Now removing a value lifts its protection, and a gap is asked about once.
+#[test]
+fn a_conversation_removed_after_damage_that_could_not_be_kept_aside_starts_over() {
+    let mut w = world(95, 2);
+    befriend(&mut w, 0, 1);
+    say(&mut w, 0, 1, 2);
+    say(&mut w, 1, 0, 2);
+    w.run_for(1_000);
+    let b = w.nodes[1].id.clone();
+    let gone = stored_texts(&w, 0, 1);
+    // Damaged, and storage has no room for a copy aside.
+    w.stop(0, true);
+    w.nodes[0]
+        .disk
+        .data
+        .insert(format!("peerchat/v1/chat/{b}/0"), "{garbage".into());
+    w.oracle.damaged.insert(0);
+    perform(&mut w, Action::Quota(0, Some(0)));
+    w.start(0);
+    w.run_for(1_000);
+    assert!(
+        w.nodes[0]
+            .screen
+            .notices
+            .iter()
+            .any(|n| matches!(n, Notice::Damaged { aside: None, .. })),
+        "{:?}",
+        w.nodes[0].screen.notices
+    );
+    perform(&mut w, Action::Quota(0, None));
+    w.intent(0, Intent::RemoveContact(b.clone()));
+    w.nodes[0].removed_texts.extend(gone.iter().cloned());
+    w.nodes[0].damaged_texts.extend(gone);
+    w.oracle.added.remove(&(0, 1));
+    w.run_for(1_000);
+    befriend(&mut w, 0, 1);
+    w.frames = Some(Vec::new());
+    say(&mut w, 1, 0, 3);
+    say(&mut w, 0, 1, 1);
+    w.run_for(5_000);
+    // B sent its two old messages again (A had lost them) and the three new ones.
+    let from_b = stored_texts(&w, 0, 1)
+        .into_iter()
+        .filter(|t| t.starts_with("n1"))
+        .count();
+    assert_eq!(from_b, 5);
+    let syncs = w
+        .frames
+        .as_ref()
+        .unwrap()
+        .iter()
+        .filter(|(_, from, _, f)| *from == 0 && f.starts_with(r#"{"t":"sync""#))
+        .count();
+    assert!(syncs <= 1, "{syncs} syncs");
+    assert_clean(w);
+}
+
+/// A peer whose messages skip numbers (a broken or hostile client) is asked once to send
+/// again from what is held, not once per message: each `sync` makes an honest peer send
+/// everything after it again, so asking per message multiplies the traffic.
+#[test]
+fn a_gap_is_asked_about_once_until_something_arrives() {
+    let mut w = world(96, 2);
+    befriend(&mut w, 0, 1);
+    say(&mut w, 1, 0, 1);
+    w.run_for(1_000);
+    let (&link, _) = w.nodes[0].links.first_key_value().expect("a link with B");
+    let incarnation = w.nodes[0].incarnation;
+    w.frames = Some(Vec::new());
+    for seq in 10..30 {
+        let frame = format!(
+            r#"{{"t":"msg","id":"gapgapgapgap{seq:04}","seq":{seq},"lc":{seq},"ts":1700000000000,"text":"skipped"}}"#
+        );
+        w.link_event(
+            0,
+            incarnation,
+            link,
+            LinkEvent::Frame(frame.into_bytes()),
+            0,
+        );
+    }
+    w.run_for(1_000);
+    let syncs: Vec<&String> = w
+        .frames
+        .as_ref()
+        .unwrap()
+        .iter()
+        .filter(|(_, from, _, f)| *from == 0 && f.starts_with(r#"{"t":"sync""#))
+        .map(|(_, _, _, f)| f)
+        .collect();
+    assert_eq!(syncs.len(), 1, "{syncs:?}");
+    // Once something new arrives, a later gap is asked about again.
+    say(&mut w, 1, 0, 1);
+    w.run_for(1_000);
+    let frame = br#"{"t":"msg","id":"gapgapgapgap0099","seq":99,"lc":99,"ts":1700000000000,"text":"skipped"}"#;
+    w.link_event(0, incarnation, link, LinkEvent::Frame(frame.to_vec()), 0);
+    w.run_for(1_000);
+    let syncs = w
+        .frames
+        .as_ref()
+        .unwrap()
+        .iter()
+        .filter(|(_, from, _, f)| *from == 0 && f.starts_with(r#"{"t":"sync""#))
+        .count();
+    assert_eq!(syncs, 2);
+    assert_eq!(stored_texts(&w, 0, 1).len(), 2);
     assert_clean(w);
 }
 

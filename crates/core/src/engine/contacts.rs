@@ -305,7 +305,7 @@ impl Engine {
         self.people.backoff.remove(peer);
         self.save_contacts();
         for key in keys {
-            self.effects.push_back(super::Effect::Remove { key });
+            self.remove(key);
         }
         if !self.is_room_peer(peer) {
             self.people.declined.insert(peer.clone());

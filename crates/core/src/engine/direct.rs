@@ -252,10 +252,20 @@ impl Engine {
             Received::Duplicate => Frame::Ack {
                 upto: conv.counters.have,
             },
-            Received::Gap => sync_frame(peer, conv),
             // A number I hold with another id: the sender's numbering went wrong (it lost
             // its own history). Saying what I hold, with the id, makes it realign.
-            Received::Conflict => sync_frame(peer, conv),
+            Received::Gap | Received::Conflict => {
+                let have = conv.counters.have;
+                let reply = sync_frame(peer, conv);
+                let Some(l) = self.links.get_mut(&link) else {
+                    return;
+                };
+                if l.asked_after == Some(have) {
+                    return;
+                }
+                l.asked_after = Some(have);
+                reply
+            }
         };
         self.send(link, &reply);
     }

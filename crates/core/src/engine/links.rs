@@ -73,6 +73,11 @@ pub(super) struct Link {
     pub sent_upto: u64,
     /// One-to-one: the peer holds my messages up to this number.
     pub peer_has: u64,
+    /// One-to-one: I asked the peer on this link (a `sync` after a gap or a conflict) to
+    /// send again after this number of theirs. Until I hold more, another gap is not
+    /// asked about: the answer is on its way, and asking per message would make the peer
+    /// send everything again per message (quadratic).
+    pub asked_after: Option<u64>,
     /// Rooms on this link.
     pub rooms: BTreeMap<RoomId, LinkRoom>,
     /// Last frame sent or received, for closing idle links first.
@@ -108,6 +113,7 @@ impl Link {
             synced: false,
             sent_upto: 0,
             peer_has: 0,
+            asked_after: None,
             rooms: BTreeMap::new(),
             last_active: now,
             verified_at: 0,

@@ -383,6 +383,14 @@ impl Engine {
         self.effects.push_back(Effect::Write { token, key, value });
     }
 
+    /// Removes a stored value. A damaged value that could not be kept aside goes too (the
+    /// person deleted what held it), so the key is no longer protected: a conversation
+    /// started again later writes its first segment there.
+    fn remove(&mut self, key: String) {
+        self.store.unprotect(&key);
+        self.effects.push_back(Effect::Remove { key });
+    }
+
     /// 32 fresh random bytes.
     fn random32(&mut self) -> [u8; 32] {
         let mut out = [0; 32];
