@@ -121,11 +121,16 @@ impl ChatDriver {
     /// An intent of the person; the sentence to show if the engine refused it.
     pub fn intent(&self, intent: Intent) -> Result<(), String> {
         self.shared.refused.borrow_mut().clear();
-        // What the person does shows at once, focus and all: a message sent joins the
-        // list in the same frame that clears the composer (see `defer_view` for what
-        // waits).
+        // What the person does shows at once, focus and all, except a message sent: it
+        // is stored and on its way when this returns, and it joins the list in the
+        // frame that clears the composer, a few milliseconds on (see `show_soon`),
+        // so that its `ack`, on a fast network, is handled before that frame is painted
+        // rather than behind it.
+        let sending = matches!(intent, Intent::Send { .. } | Intent::RoomSend { .. });
         self.input(Input::Intent(intent));
-        flush_view(&self.shared);
+        if !sending {
+            flush_view(&self.shared);
+        }
         match self.shared.refused.borrow_mut().drain(..).next() {
             Some(why) => Err(why),
             None => Ok(()),
@@ -269,40 +274,36 @@ fn carry_out(shared: &Rc<Shared>, effect: Effect) {
     }
 }
 
-/// How long view changes caused by the network wait before the frame that shows them: on
-/// a fast network the next frame (an `ack`, a friend's next message) comes within a
-/// millisecond or two, and it should not queue behind that frame. Shorter than a frame,
-/// so nobody sees the difference. The person's own actions do not wait
-/// ([`ChatDriver::intent`] flushes): a sent message is shown with the cleared composer.
+/// How long view changes wait before the frame that shows them: on a fast network the
+/// next frame (an `ack`, a friend's next message) comes within a millisecond or two, and
+/// it should not queue behind the paint of that frame. Shorter than a frame, so nobody
+/// sees the difference.
 const VIEW_DELAY_MS: u32 = 4;
 
-/// Queues a view change for the next animation frame. What a message or an `ack` needs
-/// (storing, sending) is already done when the engine emits a view change; rendering it
-/// at once would make Chromium lay out and paint before the next network event is
-/// handled, so a frame arriving a millisecond later would wait behind that paint.
-/// A hidden page gets no animation frames: a short timeout flushes it too.
+/// Runs `f` after a pause of [`VIEW_DELAY_MS`]: where the page changes what is on screen
+/// after a message was sent or received, so that the network work around it (storing,
+/// sending, the `ack`) is not queued behind a paint. A task, not an animation frame: what
+/// it changes is painted in the next frame either way, and a hidden page gets no frames.
+pub fn show_soon(f: impl FnOnce() + 'static) {
+    Timeout::new(VIEW_DELAY_MS, f).forget();
+}
+
+/// Queues a view change for the next view frame ([`show_soon`]). What a message or
+/// an `ack` needs (storing, sending) is already done when the engine emits a view
+/// change; rendering it at once would make Chromium lay out and paint before the next
+/// network event is handled, so a frame arriving a millisecond later would wait behind
+/// that paint.
 fn defer_view(shared: &Rc<Shared>, change: peerchat_core::engine::ViewChange) {
-    use wasm_bindgen::JsCast;
     shared.view_queue.borrow_mut().push_back(change);
     if shared.view_scheduled.replace(true) {
         return;
     }
-    let flush = |weak: Weak<Shared>| {
-        move || {
-            if let Some(shared) = weak.upgrade() {
-                flush_view(&shared);
-            }
-        }
-    };
     let weak = Rc::downgrade(shared);
-    Timeout::new(VIEW_DELAY_MS, move || {
-        let frame = wasm_bindgen::closure::Closure::once_into_js(flush(weak.clone()));
-        if let Some(window) = web_sys::window() {
-            window.request_animation_frame(frame.unchecked_ref()).ok();
+    show_soon(move || {
+        if let Some(shared) = weak.upgrade() {
+            flush_view(&shared);
         }
-        Timeout::new(50, flush(weak)).forget();
-    })
-    .forget();
+    });
 }
 
 /// Applies every view change waiting, in order. A component reacting to a change may

@@ -20,12 +20,29 @@ pub fn Composer(
         }
     });
     let error = RwSignal::new(None::<String>);
-    let send = move || match send.run(text.get_untracked()) {
-        Ok(()) => {
-            text.set(String::new());
-            error.set(None);
+    // The text just sent, until the box empties: a second Enter in between does not send
+    // it twice.
+    let leaving = StoredValue::new(None::<String>);
+    let send = move || {
+        let sent = text.get_untracked();
+        if leaving.get_value().as_ref() == Some(&sent) {
+            return;
         }
-        Err(e) => error.set(Some(e)),
+        match send.run(sent.clone()) {
+            // The box empties in the frame that shows the message (see
+            // `show_soon`), unless the person already typed something else.
+            Ok(()) => {
+                leaving.set_value(Some(sent.clone()));
+                crate::chat::show_soon(move || {
+                    if text.try_get_untracked().as_ref() == Some(&sent) {
+                        text.try_set(String::new());
+                    }
+                    error.try_set(None);
+                    leaving.try_set_value(None);
+                });
+            }
+            Err(e) => error.set(Some(e)),
+        }
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
