@@ -1,5 +1,6 @@
 //! The invariants. Some are checked as the run goes (an acknowledgement means the receiver
-//! stored what it acknowledges; the engine's own audit after every input); the rest once
+//! stored what it acknowledges; no message goes more than a few times over one connection;
+//! the engine's own audit after every input); the rest once
 //! the network is quiet: nothing stored as sent is lost, no message is stored twice, each
 //! author's numbers have no holes, histories converge, rooms agree on their logs and
 //! members, and everyone who should be connected is.
@@ -119,6 +120,15 @@ fn peer_node(w: &World, node: usize, link: peerchat_core::engine::LinkId) -> Opt
     crate::net::peer_node(w, pc)
 }
 
+/// Most copies of one message a page may send on one connection, plus one per minute the
+/// connection has carried it. A message goes again on the same connection only when the
+/// peer asks (`sync` after verifying, after accepting, once per gap, and at each retry of
+/// its full storage, which waits 5 s and doubles up to a minute): a few times at most.
+/// Beyond this, a request is being answered per message, and traffic grows with the square
+/// of them (seed 9588 sent 11 messages about 900 times each), or storage keeps being taken
+/// for back (seed 795).
+pub const MAX_COPIES_PER_LINK: u32 = 8;
+
 /// Checks a frame as it leaves: an `ack` or `sync` claims the sender stored the peer's
 /// messages up to a number, a `room-have` claims it holds each author's up to a number.
 pub fn on_frame_sent(
@@ -153,6 +163,30 @@ pub fn on_frame_sent(
         let now = w.now;
         if let Some(f) = w.frames.as_mut() {
             f.push((now, node, to, text));
+        }
+    }
+    let id = match &frame {
+        Frame::Msg(m) => Some(m.id.clone()),
+        Frame::RoomMsg { m } => Some(m.id.clone()),
+        _ => None,
+    };
+    if let Some(id) = id {
+        let now = w.now;
+        let (copies, first) = w
+            .copies
+            .entry((node, incarnation, link, id.clone()))
+            .or_insert((0, now));
+        *copies += 1;
+        // Storage that stays full is tried again once a minute at most, and each try
+        // asks for everything again: one more copy per minute is allowed.
+        let allowed = MAX_COPIES_PER_LINK + ((now - *first) / 60_000) as u32;
+        if *copies == allowed + 1 {
+            let to = peer_node(w, node, link).map_or("?".into(), node_name);
+            let line = format!(
+                "{} sent message {id} to {to} more than {MAX_COPIES_PER_LINK} times on link {link}: a resend storm",
+                node_name(node)
+            );
+            w.violations.push(line);
         }
     }
     if w.oracle.damaged.contains(&node) {

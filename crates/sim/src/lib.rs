@@ -130,6 +130,9 @@ pub struct World {
     pub frames: Option<Vec<(u64, usize, usize, String)>>,
     /// Frames sent on each link so far (for order checks): (node, incarnation, link) → kinds.
     pub link_frames: BTreeMap<(usize, u64, LinkId), Vec<String>>,
+    /// Copies of each message sent on each link so far, for the resend-storm check:
+    /// (node, incarnation, link, message id) → (copies, when the first was sent).
+    pub copies: BTreeMap<(usize, u64, LinkId, String), (u32, u64)>,
     /// The input being handled is the person's intent, and no write of it failed yet.
     pub attempt_free: bool,
     /// The last frames each node sent, for hostile replays.
@@ -154,6 +157,7 @@ impl World {
             steps: 0,
             frames: None,
             link_frames: BTreeMap::new(),
+            copies: BTreeMap::new(),
             recent_frames: BTreeMap::new(),
             attempt_free: false,
         }

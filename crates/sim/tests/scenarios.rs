@@ -487,6 +487,45 @@ fn defect_7_storage_full_is_not_a_write_storm() {
     assert_clean(w);
 }
 
+/// Found by the sweep's resend-storm check (seed 795): with storage nearly full, a small
+/// record still fitted where a message did not. Each small write that went through was
+/// taken for "storage has room again": the page said so, asked every contact to send
+/// again, failed on the first message, said "full" again, and did it all again 5 s later
+/// for as long as storage stayed full. Now only a write as large as one that failed
+/// counts, so the pauses keep doubling and the person is told once.
+#[test]
+fn a_small_write_that_fits_is_not_storage_back() {
+    let mut w = world(72, 2);
+    befriend(&mut w, 0, 1);
+    perform(&mut w, Action::Quota(1, Some(0)));
+    w.frames = Some(Vec::new());
+    say(&mut w, 0, 1, 2);
+    // A renames itself now and then: B rewrites its contact list, the same size or less,
+    // which fits.
+    for name in ["Al", "Bo", "Cy", "Di", "Ed"] {
+        w.intent(0, Intent::SetName(DisplayName::parse(name).unwrap()));
+        w.run_for(60_000);
+    }
+    let told = |w: &World, n: &Notice| w.nodes[1].screen.notices.iter().filter(|x| *x == n).count();
+    assert_eq!(told(&w, &Notice::StorageFull), 1);
+    assert_eq!(told(&w, &Notice::StorageBack), 0);
+    // In five minutes the pauses went 5, 10, 20, 40, 60, 60, ... s: a handful of resends.
+    let copies = w
+        .frames
+        .as_ref()
+        .unwrap()
+        .iter()
+        .filter(|(_, from, _, f)| *from == 0 && f.starts_with(r#"{"t":"msg""#))
+        .count();
+    assert!(copies <= 2 * 8, "{copies} copies of 2 messages");
+    assert!(stored_texts(&w, 1, 0).is_empty());
+    perform(&mut w, Action::Quota(1, None));
+    w.run_for(65_000);
+    assert_eq!(stored_texts(&w, 1, 0).len(), 2);
+    assert_eq!(told(&w, &Notice::StorageBack), 1);
+    assert_clean(w);
+}
+
 /// Defect 8: each message went to every member whose last `room-have` lacked it, so copies
 /// crossed and traffic grew with the square of the members. Now only the author pushes;
 /// in a quiet full mesh each member receives each message exactly once.

@@ -349,19 +349,19 @@ impl Engine {
     }
 
     fn on_stored(&mut self, token: u64, result: Result<(), StoreError>) {
-        let Some(after) = self.store.take_pending(token) else {
+        let Some((after, size)) = self.store.take_pending(token) else {
             return;
         };
         match result {
             Ok(()) => {
-                if self.store.mark_ok() {
+                if self.store.mark_ok(size) {
                     self.notice(Notice::StorageBack);
                     self.resume_receiving();
                 }
                 self.after_write_ok(after);
             }
             Err(error) => {
-                if self.store.mark_failed(error, self.now) {
+                if self.store.mark_failed(error, self.now, size) {
                     self.notice(Notice::StorageFull);
                 }
                 if let Some(at) = self.store.retry_at() {
@@ -379,7 +379,7 @@ impl Engine {
             self.after_write_failed(after);
             return;
         }
-        let token = self.store.expect(after);
+        let token = self.store.expect(after, key.len() + value.len());
         self.effects.push_back(Effect::Write { token, key, value });
     }
 

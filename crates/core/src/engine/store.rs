@@ -90,7 +90,8 @@ pub(super) struct Store {
     snapshot: Snapshot,
     /// Keys whose damaged value is not (yet) copied aside: never written.
     protected: BTreeSet<String>,
-    pending: BTreeMap<u64, AfterWrite>,
+    /// Writes awaited: what to do after each, and its size.
+    pending: BTreeMap<u64, (AfterWrite, usize)>,
     next_token: u64,
     /// Storage is full: the time to try again.
     full_until: Option<u64>,
@@ -98,6 +99,9 @@ pub(super) struct Store {
     backoff: u64,
     /// The person was told it is full, and not yet that it is back.
     told_full: bool,
+    /// The size of the smallest write that failed since storage last had room: a smaller
+    /// one that fits does not show that storage has room again.
+    need: Option<usize>,
     /// Records the person was told could not be saved.
     told_not_saved: BTreeSet<&'static str>,
     /// Records not written while storage was full, to write when it has room.
@@ -114,6 +118,7 @@ impl Store {
             full_until: None,
             backoff: 0,
             told_full: false,
+            need: None,
             told_not_saved: BTreeSet::new(),
             deferred: BTreeSet::new(),
         }
@@ -139,32 +144,42 @@ impl Store {
         !self.pending.is_empty()
     }
 
-    /// Registers a write; returns its token.
-    pub fn expect(&mut self, after: AfterWrite) -> u64 {
+    /// Registers a write of `size` bytes (key and value); returns its token.
+    pub fn expect(&mut self, after: AfterWrite, size: usize) -> u64 {
         let token = self.next_token;
         self.next_token += 1;
-        self.pending.insert(token, after);
+        self.pending.insert(token, (after, size));
         token
     }
 
     /// Writes awaited, to leave what they hold out of what is shown until they are stored.
     pub fn pending(&self) -> impl Iterator<Item = &AfterWrite> {
-        self.pending.values()
+        self.pending.values().map(|(after, _)| after)
     }
 
-    pub fn take_pending(&mut self, token: u64) -> Option<AfterWrite> {
+    /// What to do after write `token`, and its size.
+    pub fn take_pending(&mut self, token: u64) -> Option<(AfterWrite, usize)> {
         self.pending.remove(&token)
     }
 
-    /// A write succeeded. Returns whether storage was full before (the person was told).
-    pub fn mark_ok(&mut self) -> bool {
+    /// A write of `size` bytes succeeded. Returns whether storage has room again after
+    /// the person was told it was full. A write smaller than one that failed proves
+    /// nothing: storage may fit a small record and still not the next message, and
+    /// taking it for room would ask every peer to send again and fail again, every pause.
+    pub fn mark_ok(&mut self, size: usize) -> bool {
+        if self.need.is_some_and(|need| size < need) {
+            return false;
+        }
+        self.need = None;
         self.full_until = None;
         self.backoff = 0;
         std::mem::take(&mut self.told_full)
     }
 
-    /// A write failed. Returns whether to tell the person (once until a write succeeds).
-    pub fn mark_failed(&mut self, _error: StoreError, now: u64) -> bool {
+    /// A write of `size` bytes failed. Returns whether to tell the person (once until
+    /// storage has room again).
+    pub fn mark_failed(&mut self, _error: StoreError, now: u64, size: usize) -> bool {
+        self.need = Some(self.need.map_or(size, |need| need.min(size)));
         self.backoff = if self.backoff == 0 {
             FULL_RETRY_MS
         } else {
