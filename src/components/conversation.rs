@@ -221,7 +221,7 @@ pub fn ConversationPanel() -> impl IntoView {
             </Show>
             <div class="messages" role="log" aria-label="Messages" tabindex="0" node_ref=scroller.list on:scroll=move |_| scroller.scrolled()>
                 <div class="messages-inner">
-                    <EarlierMessages hidden=hidden shown=shown />
+                    <EarlierMessages hidden=hidden shown=shown scroller=scroller />
                     <For each=visible key=|(m, day)| (m.id.clone(), day.clone()) children=row />
                 </div>
             </div>

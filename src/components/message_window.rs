@@ -78,21 +78,38 @@ impl Scroller {
     }
 }
 
+impl Scroller {
+    /// Runs `add`, which puts earlier messages above those shown, and keeps what the
+    /// reader sees where it is: the list is measured from its newest end, so its offset
+    /// from there, restored once the new rows are laid out (before they are painted), puts
+    /// the same messages on screen; the earlier ones wait above, to scroll up to.
+    pub fn keep_place(&self, add: impl FnOnce()) {
+        let Some(el) = self.list.get_untracked() else {
+            return add();
+        };
+        let offset = el.scroll_top();
+        add();
+        request_animation_frame(move || el.set_scroll_top(offset));
+    }
+}
+
 /// How many of `total` messages are hidden above the window of the latest `shown`.
 pub fn hidden(total: usize, shown: usize) -> usize {
     total.saturating_sub(shown)
 }
 
 /// "Show earlier messages (N more)", shown while messages are hidden; each press shows
-/// [`PAGE`] more.
+/// [`PAGE`] more above, and the reader stays where they were.
 #[component]
 pub fn EarlierMessages(
     #[prop(into)] hidden: Signal<usize>,
     shown: RwSignal<usize>,
+    scroller: Scroller,
 ) -> impl IntoView {
+    let more = move |_| scroller.keep_place(|| shown.update(|n| *n += PAGE));
     view! {
         <Show when=move || { hidden.get() > 0 }>
-            <button type="button" class="link-button" on:click=move |_| shown.update(|n| *n += PAGE)>
+            <button type="button" class="link-button" on:click=more>
                 {move || format!("Show earlier messages ({} more)", hidden.get())}
             </button>
         </Show>

@@ -37,8 +37,11 @@ test("a conversation with 20,000 stored messages opens showing only the latest p
   await more.click();
   await expect(rows).toHaveCount(200);
   await expect(rows.first()).toContainText("message 19801");
-  // The reader scrolled up to the button: they now see the earlier messages it showed.
-  await expect(rows.first()).toBeInViewport();
+  // The reader keeps their place: what was the oldest shown is still on screen, and the
+  // earlier messages wait above it.
+  await expect(rows.nth(100)).toContainText("message 19901");
+  await expect(rows.nth(100)).toBeInViewport();
+  await expect(rows.first()).not.toBeInViewport();
   await expect(rows.last()).not.toBeInViewport();
   // The reader goes up to the oldest shown; sending brings the newest into view again.
   await messages(page).focus();
