@@ -349,25 +349,25 @@ impl Engine {
     }
 
     fn on_stored(&mut self, token: u64, result: Result<(), StoreError>) {
-        let Some((after, size)) = self.store.take_pending(token) else {
+        let Some(write) = self.store.take_pending(token) else {
             return;
         };
         match result {
             Ok(()) => {
-                if self.store.mark_ok(size) {
+                if self.store.mark_ok(&write) {
                     self.notice(Notice::StorageBack);
                     self.resume_receiving();
                 }
-                self.after_write_ok(after);
+                self.after_write_ok(write.after);
             }
             Err(error) => {
-                if self.store.mark_failed(error, self.now, size) {
+                if self.store.mark_failed(error, self.now, &write) {
                     self.notice(Notice::StorageFull);
                 }
                 if let Some(at) = self.store.retry_at() {
                     self.timers.set(Timer::Storage, at);
                 }
-                self.after_write_failed(after);
+                self.after_write_failed(write.after);
             }
         }
     }
@@ -379,7 +379,7 @@ impl Engine {
             self.after_write_failed(after);
             return;
         }
-        let token = self.store.expect(after, key.len() + value.len());
+        let token = self.store.expect(after, &key, &value);
         self.effects.push_back(Effect::Write { token, key, value });
     }
 
@@ -388,6 +388,7 @@ impl Engine {
     /// started again later writes its first segment there.
     fn remove(&mut self, key: String) {
         self.store.unprotect(&key);
+        self.store.removed(&key);
         self.effects.push_back(Effect::Remove { key });
     }
 

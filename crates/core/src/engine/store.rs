@@ -85,13 +85,27 @@ pub(super) enum Resave {
     EmptySegment(String),
 }
 
+/// A write awaited.
+pub(super) struct Pending {
+    /// What to do once it is done.
+    pub after: AfterWrite,
+    key: String,
+    /// Its size: key and value.
+    size: usize,
+    /// What it adds to what is stored (its size less the value it replaces).
+    adds: usize,
+}
+
 /// Storage state.
 pub(super) struct Store {
     snapshot: Snapshot,
     /// Keys whose damaged value is not (yet) copied aside: never written.
     protected: BTreeSet<String>,
-    /// Writes awaited: what to do after each, and its size.
-    pending: BTreeMap<u64, (AfterWrite, usize)>,
+    /// Writes awaited.
+    pending: BTreeMap<u64, Pending>,
+    /// The size (key and value) of each value stored, as far as this page knows: what
+    /// was found at start and what it wrote since.
+    sizes: BTreeMap<String, usize>,
     next_token: u64,
     /// Storage is full: the time to try again.
     full_until: Option<u64>,
@@ -99,8 +113,8 @@ pub(super) struct Store {
     backoff: u64,
     /// The person was told it is full, and not yet that it is back.
     told_full: bool,
-    /// The size of the smallest write that failed since storage last had room: a smaller
-    /// one that fits does not show that storage has room again.
+    /// The least room a failed write asked for since storage last had room (what it
+    /// would have added): a write that added less proves nothing.
     need: Option<usize>,
     /// Records the person was told could not be saved.
     told_not_saved: BTreeSet<&'static str>,
@@ -110,10 +124,15 @@ pub(super) struct Store {
 
 impl Store {
     pub fn new(snapshot: Snapshot) -> Self {
+        let sizes = snapshot
+            .iter()
+            .map(|(k, v)| (k.clone(), k.len() + v.len()))
+            .collect();
         Store {
             snapshot,
             protected: BTreeSet::new(),
             pending: BTreeMap::new(),
+            sizes,
             next_token: 1,
             full_until: None,
             backoff: 0,
@@ -144,30 +163,48 @@ impl Store {
         !self.pending.is_empty()
     }
 
-    /// Registers a write of `size` bytes (key and value); returns its token.
-    pub fn expect(&mut self, after: AfterWrite, size: usize) -> u64 {
+    /// Registers a write of `value` under `key`; returns its token.
+    pub fn expect(&mut self, after: AfterWrite, key: &str, value: &str) -> u64 {
         let token = self.next_token;
         self.next_token += 1;
-        self.pending.insert(token, (after, size));
+        let size = key.len() + value.len();
+        let adds = size.saturating_sub(self.sizes.get(key).copied().unwrap_or(0));
+        let key = key.to_string();
+        self.pending.insert(
+            token,
+            Pending {
+                after,
+                key,
+                size,
+                adds,
+            },
+        );
         token
+    }
+
+    /// A value was removed.
+    pub fn removed(&mut self, key: &str) {
+        self.sizes.remove(key);
     }
 
     /// Writes awaited, to leave what they hold out of what is shown until they are stored.
     pub fn pending(&self) -> impl Iterator<Item = &AfterWrite> {
-        self.pending.values().map(|(after, _)| after)
+        self.pending.values().map(|p| &p.after)
     }
 
-    /// What to do after write `token`, and its size.
-    pub fn take_pending(&mut self, token: u64) -> Option<(AfterWrite, usize)> {
+    /// The awaited write `token`.
+    pub fn take_pending(&mut self, token: u64) -> Option<Pending> {
         self.pending.remove(&token)
     }
 
-    /// A write of `size` bytes succeeded. Returns whether storage has room again after
-    /// the person was told it was full. A write smaller than one that failed proves
-    /// nothing: storage may fit a small record and still not the next message, and
-    /// taking it for room would ask every peer to send again and fail again, every pause.
-    pub fn mark_ok(&mut self, size: usize) -> bool {
-        if self.need.is_some_and(|need| size < need) {
+    /// `write` succeeded. Returns whether storage has room again after the person was
+    /// told it was full. A write that added less than one that failed would have (a
+    /// record rewritten at the same size, a smaller value) proves nothing: taking it for
+    /// room would ask every peer to send again, fail on the first message and begin
+    /// again, every pause, for as long as storage stays full.
+    pub fn mark_ok(&mut self, write: &Pending) -> bool {
+        self.sizes.insert(write.key.clone(), write.size);
+        if self.need.is_some_and(|need| write.adds < need) {
             return false;
         }
         self.need = None;
@@ -176,10 +213,11 @@ impl Store {
         std::mem::take(&mut self.told_full)
     }
 
-    /// A write of `size` bytes failed. Returns whether to tell the person (once until
-    /// storage has room again).
-    pub fn mark_failed(&mut self, _error: StoreError, now: u64, size: usize) -> bool {
-        self.need = Some(self.need.map_or(size, |need| need.min(size)));
+    /// `write` failed. Returns whether to tell the person (once until storage has room
+    /// again).
+    pub fn mark_failed(&mut self, _error: StoreError, now: u64, write: &Pending) -> bool {
+        let adds = write.adds.max(1);
+        self.need = Some(self.need.map_or(adds, |need| need.min(adds)));
         self.backoff = if self.backoff == 0 {
             FULL_RETRY_MS
         } else {
@@ -429,17 +467,13 @@ impl Engine {
 
     fn resave(&mut self, then: Resave) {
         match then {
-            Resave::Legacy => self.effects.push_back(super::Effect::Remove {
-                key: <Rooms as Record>::KEY.into(),
-            }),
+            Resave::Legacy => self.remove(<Rooms as Record>::KEY.into()),
             Resave::Contacts => self.save_contacts(),
             Resave::Blocked => self.save_blocked(),
             // A room whose record was lost is not loaded: its damaged record, now kept
             // aside, is removed so that it is not reported again at every start.
             Resave::RoomInfo(room) if !self.rooms.contains_key(&room) => {
-                self.effects.push_back(super::Effect::Remove {
-                    key: crate::room::info_key(&room),
-                });
+                self.remove(crate::room::info_key(&room));
             }
             Resave::RoomInfo(room) => self.save_room_info(&room),
             Resave::Nothing => {}
@@ -489,8 +523,7 @@ impl Engine {
     pub(super) fn retire_legacy_rooms(&mut self, migrated: bool) {
         const LEGACY: &str = <Rooms as Record>::KEY;
         if migrated && self.store.take(LEGACY).is_some() {
-            self.effects
-                .push_back(super::Effect::Remove { key: LEGACY.into() });
+            self.remove(LEGACY.into());
         }
     }
 }
