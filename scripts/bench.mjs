@@ -833,7 +833,7 @@ CSS), which took a forced layout off every message. With that frame cheaper, hol
 only the sender's own message did not pay (medians 6.8–11.8 ms deferred, 8.3–10.9 ms shown
 at once), because emptying the composer is a DOM change too and its frame came first.
 
-Since the evening of 2026-11-28 the composer empties in the same later task as the
+Since the afternoon of 2026-11-28 the composer empties in the same later task as the
 message joins the list (\`show_soon\` in \`src/chat/driver.rs\`, 4 ms after Enter; a second
 Enter in between does not send twice), so nothing on A's screen changes until the ack had
 its chance: the median round trip went from 12.6 ms (the run of 13:53) to 2.35 and 3.0 ms
