@@ -317,6 +317,7 @@ impl Engine {
             for l in self.links.values_mut().filter(|l| l.peer == *peer) {
                 l.sent_upto = 0;
                 l.peer_has = 0;
+                l.asked_after = None;
             }
         }
         self.dirty.contacts = true;
