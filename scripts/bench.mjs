@@ -745,8 +745,10 @@ Ratios of the medians: first visit ${ratio(median(startup.peerchatFirst), median
 A conversation of N stored messages (ms, median and range of 3 runs): **open** = from the
 click on the conversation to the frame after its last message appeared (two animation
 frames later); **Enter** = from Enter in the message box to the frame after the new message
-appeared, with the conversation open. Peerchat renders the latest 100 messages (more on
-request); the minimal page renders every one, as the PeerJS + Vue page did.
+appeared, with the conversation open and its friend away (with the friend connected,
+Peerchat holds the new message 4 ms for its \`ack\`, which costs a frame here; see the round
+trip below). Peerchat renders the latest 100 messages (more on request); the minimal page
+renders every one, as the PeerJS + Vue page did.
 
 | messages | open, Peerchat | open, minimal page | ratio | Enter, Peerchat | Enter, minimal page | ratio |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -834,17 +836,21 @@ only the sender's own message did not pay (medians 6.8–11.8 ms deferred, 8.3�
 at once), because emptying the composer is a DOM change too and its frame came first.
 
 Since the afternoon of 2026-11-28 the composer empties in the same later task as the
-message joins the list (\`show_soon\` in \`src/chat/driver.rs\`, 4 ms after Enter; a second
-Enter in between does not send twice), so nothing on A's screen changes until the ack had
-its chance: the median round trip went from 12.6 ms (the run of 13:53) to 2.35 and 3.0 ms
-in the next two runs. The price is one frame on Enter to the painted message (14–24 ms
-before, 31–47 ms after; the key press gets a frame of its own at once, and the change now
-comes after it), still under the 50 ms in which a response feels immediate, and the
-20,000-message conversation still paints its new message sooner than the minimal page.
-The issue asks exactly this order (send, store, acknowledge first; render in the next
-frame). What is left of the round trip is the two pages' own work on the message: A's
-engine stores and frames it, B's parses, validates and stores it (a localStorage write)
-before it acknowledges, and A's handles the ack; the baselines store and check nothing.
+message joins the list, 4 ms after Enter, when the friend is connected (the engine's
+\`AckSoon\`; \`ChatDriver::when_shown\` in \`src/chat/driver.rs\`; a second Enter in between does
+not send twice), so nothing on A's screen changes until the ack had its chance: the median
+round trip went from 12.6 ms (the run of 13:53) to 2.2–3.0 ms in the runs after. The price
+is one frame on Enter to the painted message while the friend is connected (31–47 ms
+measured, against 14–24 ms shown at once; the key press gets a frame of its own at once,
+and the change comes after it), still under the 50 ms in which a response feels
+immediate. To a friend who is away no \`ack\` can come, and the message shows at once: the
+Enter rows above are measured that way (a stored history, its friend away). The issue asks
+for this order (send, store, acknowledge first; render in the next frame). Tried and
+dropped: holding only on links measured to acknowledge within the pause (the measurement
+is skewed by the page's own frames, and links flipped to "slow": medians 4.6–7.3 ms).
+What is left of the round trip is the two pages' own work on the message: A's engine
+stores and frames it, B's parses, validates and stores it (a localStorage write) before it
+acknowledges, and A's handles the ack; the baselines store and check nothing.
 
 ## Where Peerchat's connect time goes
 

@@ -64,6 +64,12 @@ struct Shared {
     view_flushing: Cell<bool>,
     /// A flush of `view_queue` is scheduled.
     view_scheduled: Cell<bool>,
+    /// The intent being handled sent a message whose `ack` comes soon
+    /// ([`Effect::AckSoon`]): what it changes on screen waits for the next flush.
+    hold: Cell<bool>,
+    /// What the page changes itself along with the held view changes (the composer
+    /// emptying), run right after them ([`ChatDriver::when_shown`]).
+    with_view: RefCell<Vec<Box<dyn FnOnce()>>>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -102,6 +108,8 @@ impl ChatDriver {
                 view_queue: RefCell::new(VecDeque::new()),
                 view_flushing: Cell::new(false),
                 view_scheduled: Cell::new(false),
+                hold: Cell::new(false),
+                with_view: RefCell::new(Vec::new()),
             }),
         };
         // What loading found (views, damage kept aside), shown at once.
@@ -121,19 +129,28 @@ impl ChatDriver {
     /// An intent of the person; the sentence to show if the engine refused it.
     pub fn intent(&self, intent: Intent) -> Result<(), String> {
         self.shared.refused.borrow_mut().clear();
-        // What the person does shows at once, focus and all, except a message sent: it
-        // is stored and on its way when this returns, and it joins the list in the
-        // frame that clears the composer, a few milliseconds on (see `show_soon`),
-        // so that its `ack`, on a fast network, is handled before that frame is painted
-        // rather than behind it.
-        let sending = matches!(intent, Intent::Send { .. } | Intent::RoomSend { .. });
+        // What the person does shows at once, focus and all, unless the engine says the
+        // message just sent will be acknowledged within a few milliseconds: then it joins
+        // the list, with the composer emptying, in the flush after that pause, so the
+        // `ack` is handled before that frame is painted rather than behind it.
+        self.shared.hold.set(false);
         self.input(Input::Intent(intent));
-        if !sending {
+        if !self.shared.hold.get() {
             flush_view(&self.shared);
         }
         match self.shared.refused.borrow_mut().drain(..).next() {
             Some(why) => Err(why),
             None => Ok(()),
+        }
+    }
+
+    /// Runs `f`, a change the page makes itself after an intent (the composer emptying),
+    /// together with what the intent changed on screen: now, or with the held changes.
+    pub fn when_shown(&self, f: impl FnOnce() + 'static) {
+        if self.shared.hold.get() {
+            self.shared.with_view.borrow_mut().push(Box::new(f));
+        } else {
+            f();
         }
     }
 
@@ -265,6 +282,10 @@ fn carry_out(shared: &Rc<Shared>, effect: Effect) {
         Effect::Notice(notice) => (shared.ports.notify)(notice.text()),
         Effect::Alert(arrival) => (shared.ports.alert)(arrival),
         Effect::Refused(why) => shared.refused.borrow_mut().push(why),
+        Effect::AckSoon => {
+            shared.hold.set(true);
+            schedule_flush(shared);
+        }
         Effect::Mark(name) => {
             if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
                 perf.mark(&name).ok();
@@ -274,36 +295,36 @@ fn carry_out(shared: &Rc<Shared>, effect: Effect) {
     }
 }
 
-/// How long view changes wait before the frame that shows them: on a fast network the
-/// next frame (an `ack`, a friend's next message) comes within a millisecond or two, and
-/// it should not queue behind the paint of that frame. Shorter than a frame, so nobody
-/// sees the difference.
-const VIEW_DELAY_MS: u32 = 4;
+/// How long view changes wait before they are applied: on a fast network the next frame
+/// (an `ack`, a friend's next message) comes within a millisecond or two, and it should
+/// not queue behind the paint of the frame that shows this one. Shorter than a frame, so
+/// nobody sees the difference. The engine's [`peerchat_core::engine::ACK_SOON_MS`].
+const VIEW_DELAY_MS: u32 = peerchat_core::engine::ACK_SOON_MS as u32;
 
-/// Runs `f` after a pause of [`VIEW_DELAY_MS`]: where the page changes what is on screen
-/// after a message was sent or received, so that the network work around it (storing,
-/// sending, the `ack`) is not queued behind a paint. A task, not an animation frame: what
-/// it changes is painted in the next frame either way, and a hidden page gets no frames.
-pub fn show_soon(f: impl FnOnce() + 'static) {
-    Timeout::new(VIEW_DELAY_MS, f).forget();
-}
-
-/// Queues a view change for the next view frame ([`show_soon`]). What a message or
-/// an `ack` needs (storing, sending) is already done when the engine emits a view
-/// change; rendering it at once would make Chromium lay out and paint before the next
-/// network event is handled, so a frame arriving a millisecond later would wait behind
-/// that paint.
+/// Queues a view change for the next flush ([`schedule_flush`]). What a message or an
+/// `ack` needs (storing, sending) is already done when the engine emits a view change;
+/// rendering it at once would make Chromium lay out and paint before the next network
+/// event is handled, so a frame arriving a millisecond later would wait behind that
+/// paint. (The person's own actions are flushed at once by [`ChatDriver::intent`].)
 fn defer_view(shared: &Rc<Shared>, change: peerchat_core::engine::ViewChange) {
     shared.view_queue.borrow_mut().push_back(change);
+    schedule_flush(shared);
+}
+
+/// Flushes the view after a pause of [`VIEW_DELAY_MS`], unless a flush is scheduled. A
+/// task, not an animation frame: what it changes is painted in the next frame either way,
+/// and a hidden page gets no frames.
+fn schedule_flush(shared: &Rc<Shared>) {
     if shared.view_scheduled.replace(true) {
         return;
     }
     let weak = Rc::downgrade(shared);
-    show_soon(move || {
+    Timeout::new(VIEW_DELAY_MS, move || {
         if let Some(shared) = weak.upgrade() {
             flush_view(&shared);
         }
-    });
+    })
+    .forget();
 }
 
 /// Applies every view change waiting, in order. A component reacting to a change may
@@ -319,6 +340,11 @@ fn flush_view(shared: &Shared) {
             break;
         };
         shared.view.apply(change);
+    }
+    shared.hold.set(false);
+    let with_view = std::mem::take(&mut *shared.with_view.borrow_mut());
+    for f in with_view {
+        f();
     }
     shared.view_flushing.set(false);
 }

@@ -9,7 +9,7 @@ mod driver;
 mod link;
 pub mod view;
 
-pub use driver::{ChatDriver, Ports, page_visible, show_soon};
+pub use driver::{ChatDriver, Ports, page_visible};
 pub use view::ChatView;
 
 use peerchat_core::engine::{Input, Intent};

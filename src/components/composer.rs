@@ -1,5 +1,6 @@
 //! The message box shared by conversations and rooms.
 
+use crate::session::Session;
 use leptos::prelude::*;
 
 /// The message box: Enter sends, Shift+Enter starts a new line.
@@ -23,23 +24,29 @@ pub fn Composer(
     // The text just sent, until the box empties: a second Enter in between does not send
     // it twice.
     let leaving = StoredValue::new(None::<String>);
+    let session = use_context::<Session>();
     let send = move || {
         let sent = text.get_untracked();
         if leaving.get_value().as_ref() == Some(&sent) {
             return;
         }
         match send.run(sent.clone()) {
-            // The box empties in the frame that shows the message (see
-            // `show_soon`), unless the person already typed something else.
+            // The box empties with the message shown: at once, or a few milliseconds on
+            // when the page waits for a fast acknowledgement (`ChatDriver::when_shown`),
+            // unless the person already typed something else by then.
             Ok(()) => {
                 leaving.set_value(Some(sent.clone()));
-                crate::chat::show_soon(move || {
+                let empty = move || {
                     if text.try_get_untracked().as_ref() == Some(&sent) {
                         text.try_set(String::new());
                     }
                     error.try_set(None);
                     leaving.try_set_value(None);
-                });
+                };
+                match session.and_then(|s| s.chat()) {
+                    Some(chat) => chat.when_shown(empty),
+                    None => empty(),
+                }
             }
             Err(e) => error.set(Some(e)),
         }

@@ -437,6 +437,7 @@ impl World {
                 }
             }
             Effect::Refused(why) => self.nodes[node].screen.refused = Some(why),
+            Effect::AckSoon => self.nodes[node].screen.held += 1,
             Effect::Mark(mark) => self.note(|| format!("{} mark {mark}", node_name(node))),
             Effect::Log(line) => self.note(|| format!("{} log: {line}", node_name(node))),
         }

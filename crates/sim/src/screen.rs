@@ -41,6 +41,9 @@ pub struct Screen {
     pub alerts: Vec<Arrival>,
     /// What the last intent was refused for.
     pub refused: Option<String>,
+    /// Messages sent that the page held off the screen for their `ack`
+    /// ([`peerchat_core::engine::Effect::AckSoon`]).
+    pub held: u32,
 }
 
 impl Screen {

@@ -487,6 +487,44 @@ fn defect_7_storage_full_is_not_a_write_storm() {
     assert_clean(w);
 }
 
+/// The page holds a sent message off the screen for its `ack` (a few milliseconds) only
+/// when an `ack` can come: the conversation is on screen and the friend is connected. To
+/// a friend who is away, the message shows at once.
+#[test]
+fn a_sent_message_waits_for_its_ack_only_when_one_can_come() {
+    let mut w = world(73, 2);
+    befriend(&mut w, 0, 1);
+    let b = w.nodes[1].id.clone();
+    w.intent(0, Intent::Open(Some(b.clone())));
+    w.run_for(500);
+    say(&mut w, 0, 1, 3);
+    w.run_for(500);
+    assert_eq!(w.nodes[0].screen.held, 3);
+    // Not on screen: nothing to hold.
+    w.intent(0, Intent::Open(None));
+    say(&mut w, 0, 1, 1);
+    w.run_for(500);
+    assert_eq!(w.nodes[0].screen.held, 3);
+    // The friend is away: no `ack` can come, the message shows at once.
+    perform(
+        &mut w,
+        Action::Stop {
+            node: 1,
+            graceful: true,
+        },
+    );
+    w.run_for(2_000);
+    w.intent(0, Intent::Open(Some(b)));
+    w.run_for(500);
+    say(&mut w, 0, 1, 1);
+    w.run_for(500);
+    assert_eq!(w.nodes[0].screen.held, 3);
+    perform(&mut w, Action::Start(1));
+    w.run_for(10_000);
+    assert_eq!(stored_texts(&w, 1, 0).len(), 5);
+    assert_clean(w);
+}
+
 /// Found by the sweep's resend-storm check (seed 795): with storage nearly full, a small
 /// record still fitted where a message did not. Each small write that went through was
 /// taken for "storage has room again": the page said so, asked every contact to send

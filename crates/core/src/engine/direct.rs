@@ -146,6 +146,15 @@ impl Engine {
         self.save_meta(peer);
         self.mark(format!("peerchat:compose:{peer}:{seq}"));
         self.pump(peer);
+        // Sent now, to a friend connected now, and on screen: its `ack` may come before
+        // the frame that would show it.
+        let sent = self
+            .verified_link(peer)
+            .and_then(|link| self.links.get(&link))
+            .is_some_and(|l| l.synced && l.sent_upto >= seq);
+        if sent && self.open == Open::Peer(peer.clone()) {
+            self.effects.push_back(Effect::AckSoon);
+        }
         let message = self
             .conversations
             .get(peer)

@@ -49,6 +49,11 @@ pub enum Effect {
     /// The intent being handled could not be carried out: say why where the person acted
     /// (the composer keeps its text, a form shows the error).
     Refused(String),
+    /// The message just sent went to a friend connected now, so its `ack` may come
+    /// within [`super::ACK_SOON_MS`]: the edge may hold what this input changes on screen
+    /// for that long, so the `ack` is handled before the frame that shows the message
+    /// rather than after its paint. Without it (the friend is away), show at once.
+    AckSoon,
     /// A User Timing mark, for benchmarks (`performance.mark`).
     Mark(String),
     /// A line for whoever debugs (`console.debug`): why a link ended, and the like.

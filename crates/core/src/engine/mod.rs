@@ -27,6 +27,11 @@ mod timers;
 mod view;
 
 pub use effect::{Effect, LinkCommand, Notice};
+
+/// How long the page may hold what an input changes on screen while the `ack` of a
+/// message just sent is on its way ([`Effect::AckSoon`]): less than a frame, so nobody
+/// sees it, and on a fast network (a LAN, this machine) the `ack` comes within it.
+pub const ACK_SOON_MS: u64 = 4;
 pub use input::{Input, Intent, LinkEvent, LinkId, ServerId, StoreError};
 pub use store::Snapshot;
 pub use view::{
