@@ -76,9 +76,7 @@ impl Scroller {
         }
         self.away.set_value(false);
     }
-}
 
-impl Scroller {
     /// Runs `add`, which puts earlier messages above those shown, and keeps what the
     /// reader sees where it is: the list is measured from its newest end, so its offset
     /// from there, restored once the new rows are laid out (before they are painted), puts

@@ -3,7 +3,7 @@
 //! the simulated world, checked with the same invariants as the sweep. Each defect
 //! scenario failed against the old design (noted at the scenario) and passes now.
 
-use peerchat_core::engine::{Intent, LinkEvent, Notice};
+use peerchat_core::engine::{Intent, LinkEvent, LinkId, Notice};
 use peerchat_core::frame::Frame;
 use peerchat_core::name::DisplayName;
 use peerchat_sim::workload::{Action, perform, settle_and_check};
@@ -59,6 +59,33 @@ fn stored_texts(w: &World, a: usize, b: usize) -> Vec<String> {
     let mut log = checks::conversations(w, a).remove(&id).unwrap_or_default();
     log.sort_by(|x, y| x.order(y));
     log.into_iter().map(|m| m.text).collect()
+}
+
+/// The frames of kind `kind` (their `t`) that `node` sent since `w.frames` was set.
+fn sent(w: &World, node: usize, kind: &str) -> Vec<String> {
+    let start = format!(r#"{{"t":"{kind}""#);
+    w.frames
+        .as_ref()
+        .expect("frames are recorded")
+        .iter()
+        .filter(|(_, from, _, f)| *from == node && f.starts_with(&start))
+        .map(|(_, _, _, f)| f.clone())
+        .collect()
+}
+
+/// A `msg` numbered `seq` arriving at `node` on `link`, as if from its peer there.
+fn inject_msg(w: &mut World, node: usize, link: LinkId, seq: u64) {
+    let frame = format!(
+        r#"{{"t":"msg","id":"gapgapgapgap{seq:04}","seq":{seq},"lc":{seq},"ts":1700000000000,"text":"skipped"}}"#
+    );
+    let incarnation = w.nodes[node].incarnation;
+    w.link_event(
+        node,
+        incarnation,
+        link,
+        LinkEvent::Frame(frame.into_bytes()),
+        0,
+    );
 }
 
 fn damage_key(w: &mut World, node: usize, key: &str) {
@@ -529,8 +556,8 @@ fn a_sent_message_waits_for_its_ack_only_when_one_can_come() {
 /// record still fitted where a message did not. Each small write that went through was
 /// taken for "storage has room again": the page said so, asked every contact to send
 /// again, failed on the first message, said "full" again, and did it all again 5 s later
-/// for as long as storage stayed full. Now only a write as large as one that failed
-/// counts, so the pauses keep doubling and the person is told once.
+/// for as long as storage stayed full. Now only a write that adds as much as a refused one
+/// would have counts, so the pauses keep doubling and the person is told once.
 #[test]
 fn a_small_write_that_fits_is_not_storage_back() {
     let mut w = world(72, 2);
@@ -548,13 +575,7 @@ fn a_small_write_that_fits_is_not_storage_back() {
     assert_eq!(told(&w, &Notice::StorageFull), 1);
     assert_eq!(told(&w, &Notice::StorageBack), 0);
     // In five minutes the pauses went 5, 10, 20, 40, 60, 60, ... s: a handful of resends.
-    let copies = w
-        .frames
-        .as_ref()
-        .unwrap()
-        .iter()
-        .filter(|(_, from, _, f)| *from == 0 && f.starts_with(r#"{"t":"msg""#))
-        .count();
+    let copies = sent(&w, 0, "msg").len();
     assert!(copies <= 2 * 8, "{copies} copies of 2 messages");
     assert!(stored_texts(&w, 1, 0).is_empty());
     perform(&mut w, Action::Quota(1, None));
@@ -871,13 +892,7 @@ fn a_conversation_removed_after_damage_that_could_not_be_kept_aside_starts_over(
         .filter(|t| t.starts_with("n1"))
         .count();
     assert_eq!(from_b, 5);
-    let syncs = w
-        .frames
-        .as_ref()
-        .unwrap()
-        .iter()
-        .filter(|(_, from, _, f)| *from == 0 && f.starts_with(r#"{"t":"sync""#))
-        .count();
+    let syncs = sent(&w, 0, "sync").len();
     assert!(syncs <= 1, "{syncs} syncs");
     assert_clean(w);
 }
@@ -892,44 +907,19 @@ fn a_gap_is_asked_about_once_until_something_arrives() {
     say(&mut w, 1, 0, 1);
     w.run_for(1_000);
     let (&link, _) = w.nodes[0].links.first_key_value().expect("a link with B");
-    let incarnation = w.nodes[0].incarnation;
     w.frames = Some(Vec::new());
     for seq in 10..30 {
-        let frame = format!(
-            r#"{{"t":"msg","id":"gapgapgapgap{seq:04}","seq":{seq},"lc":{seq},"ts":1700000000000,"text":"skipped"}}"#
-        );
-        w.link_event(
-            0,
-            incarnation,
-            link,
-            LinkEvent::Frame(frame.into_bytes()),
-            0,
-        );
+        inject_msg(&mut w, 0, link, seq);
     }
     w.run_for(1_000);
-    let syncs: Vec<&String> = w
-        .frames
-        .as_ref()
-        .unwrap()
-        .iter()
-        .filter(|(_, from, _, f)| *from == 0 && f.starts_with(r#"{"t":"sync""#))
-        .map(|(_, _, _, f)| f)
-        .collect();
+    let syncs = sent(&w, 0, "sync");
     assert_eq!(syncs.len(), 1, "{syncs:?}");
     // Once something new arrives, a later gap is asked about again.
     say(&mut w, 1, 0, 1);
     w.run_for(1_000);
-    let frame = br#"{"t":"msg","id":"gapgapgapgap0099","seq":99,"lc":99,"ts":1700000000000,"text":"skipped"}"#;
-    w.link_event(0, incarnation, link, LinkEvent::Frame(frame.to_vec()), 0);
+    inject_msg(&mut w, 0, link, 99);
     w.run_for(1_000);
-    let syncs = w
-        .frames
-        .as_ref()
-        .unwrap()
-        .iter()
-        .filter(|(_, from, _, f)| *from == 0 && f.starts_with(r#"{"t":"sync""#))
-        .count();
-    assert_eq!(syncs, 2);
+    assert_eq!(sent(&w, 0, "sync").len(), 2);
     assert_eq!(stored_texts(&w, 0, 1).len(), 2);
     assert_clean(w);
 }

@@ -146,13 +146,16 @@ impl Engine {
         self.save_meta(peer);
         self.mark(format!("peerchat:compose:{peer}:{seq}"));
         self.pump(peer);
+        let (link, open) = (
+            self.verified_link(peer),
+            self.open == Open::Peer(peer.clone()),
+        );
         // Sent now, to a friend connected now, and on screen: its `ack` may come before
         // the frame that would show it.
-        let sent = self
-            .verified_link(peer)
+        let sent = link
             .and_then(|link| self.links.get(&link))
             .is_some_and(|l| l.synced && l.sent_upto >= seq);
-        if sent && self.open == Open::Peer(peer.clone()) {
+        if sent && open {
             self.effects.push_back(Effect::AckSoon);
         }
         let message = self
@@ -161,12 +164,12 @@ impl Engine {
             .and_then(|c| c.history.my_message(seq))
             .cloned();
         if let Some(message) = message
-            && self.open == Open::Peer(peer.clone())
+            && open
         {
             self.effects
                 .push_back(Effect::View(ViewChange::Message(message)));
         }
-        if self.verified_link(peer).is_none() {
+        if link.is_none() {
             // Someone is writing to this contact: try now rather than at the next redial.
             self.people.backoff.remove(peer);
             self.plan();

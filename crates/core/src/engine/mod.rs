@@ -36,8 +36,8 @@ pub use input::{Input, Intent, LinkEvent, LinkId, ServerId, StoreError};
 pub use store::Snapshot;
 pub use view::{
     Arrival, ChatItem, ConnectionView, ContactView, Delivery, DeliveryState, MemberView,
-    PREVIEW_CHARS, Preview, RequestView, RoomView, Target, ViewChange, chat_list, delivery_label,
-    path_label, preview_text, receipt_label,
+    PREVIEW_CHARS, Preview, RequestView, RoomView, Target, ViewChange, chat_list, path_label,
+    preview_text, receipt_label,
 };
 
 use crate::frame::Frame;

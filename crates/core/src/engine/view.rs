@@ -286,7 +286,8 @@ impl DeliveryState {
         }
     }
 
-    /// In words (see [`delivery_label`]), with whether `peer` is connected.
+    /// In words: "Delivered" (the peer stored it), "Sent" (on the channel), "Waiting for
+    /// Bob to come online" (Bob is not connected: it goes when they are), or "Sending".
     pub fn label(self, peer_online: bool, peer: &str) -> String {
         match self {
             DeliveryState::Waiting if !peer_online => {
@@ -296,13 +297,6 @@ impl DeliveryState {
             state => state.name().into(),
         }
     }
-}
-
-/// Where one of my messages in a conversation is, in words: "Delivered" (the peer stored
-/// it), "Sent" (on the channel), "Waiting for Bob to come online" (Bob is not connected:
-/// it goes when they are), or "Sending".
-pub fn delivery_label(seq: u64, delivery: &Delivery, peer_online: bool, peer: &str) -> String {
-    DeliveryState::of(seq, delivery).label(peer_online, peer)
 }
 
 /// What a room message's receipt says: how many of the members present hold a copy.
@@ -354,13 +348,11 @@ mod tests {
     #[test]
     fn delivery_words() {
         let d = Delivery { acked: 1, sent: 2 };
-        assert_eq!(delivery_label(1, &d, false, "Bob"), "Delivered");
-        assert_eq!(delivery_label(2, &d, false, "Bob"), "Sent");
-        assert_eq!(
-            delivery_label(3, &d, false, "Bob"),
-            "Waiting for Bob to come online"
-        );
-        assert_eq!(delivery_label(3, &d, true, "Bob"), "Sending");
+        let label = |seq, online| DeliveryState::of(seq, &d).label(online, "Bob");
+        assert_eq!(label(1, false), "Delivered");
+        assert_eq!(label(2, false), "Sent");
+        assert_eq!(label(3, false), "Waiting for Bob to come online");
+        assert_eq!(label(3, true), "Sending");
         assert_eq!(receipt_label(4, 3), "Received by 3 of 3");
     }
 }
