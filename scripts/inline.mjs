@@ -18,7 +18,10 @@
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
+// Zopfli writes an ordinary gzip stream (DecompressionStream inflates it as any other) that
+// is about 5.6 % smaller than zlib's level 9: 28 KB less of the page, measured on the
+// 1.3 MB wasm (2.3 s of build time at 5 iterations; 15 saved only 100 B more).
+import { gzipAsync } from "@gfx/zopfli";
 
 const dir = process.env.TRUNK_STAGING_DIR;
 if (!dir) throw new Error("inline.mjs runs as a trunk post_build hook (TRUNK_STAGING_DIR unset)");
@@ -41,7 +44,7 @@ const initName =
 if (!initName) throw new Error("no default export (the init function) in the glue");
 
 const wasm = readFileSync(join(dir, wasmFile));
-const packed = gzipSync(wasm, { level: 9 }).toString("base64");
+const packed = Buffer.from(await gzipAsync(wasm, { numiterations: 5 })).toString("base64");
 
 const script = `
 ${glue}
