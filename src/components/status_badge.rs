@@ -37,8 +37,10 @@ fn retry_deadline(connection: &Connection, now: f64) -> Option<f64> {
 
 /// "retrying in N s", counting down to `deadline`.
 fn retry_text(deadline: f64, now: f64) -> String {
-    let seconds = ((deadline - now) / 1000.0).ceil().max(0.0);
-    if seconds > 0.0 {
+    // Whole seconds, formatted as an integer: formatting an f64 would compile the float
+    // printer into the page (about 15 KB of wasm) for this one line.
+    let seconds = ((deadline - now) / 1000.0).ceil().max(0.0) as u64;
+    if seconds > 0 {
         format!("retrying in {seconds} s")
     } else {
         "retrying now".into()
