@@ -60,11 +60,12 @@ pub fn remove(key: &str) {
 pub fn all_entries() -> std::collections::BTreeMap<String, String> {
     let storage = LocalStorage::raw();
     let count = storage.length().unwrap_or(0);
-    (0..count)
-        .filter_map(|i| storage.key(i).ok().flatten())
-        .filter(|k| k.starts_with("peerchat/v1/"))
-        .filter_map(|k| storage.get_item(&k).ok().flatten().map(|v| (k, v)))
-        .collect()
+    peerchat_core::sorting::map(
+        (0..count)
+            .filter_map(|i| storage.key(i).ok().flatten())
+            .filter(|k| k.starts_with("peerchat/v1/"))
+            .filter_map(|k| storage.get_item(&k).ok().flatten().map(|v| (k, v))),
+    )
 }
 
 /// Removes every `peerchat/v1/` key (Delete all my data).

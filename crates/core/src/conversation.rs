@@ -104,8 +104,7 @@ impl Counters {
                 theirs.push(m.seq);
             }
         }
-        theirs.sort_unstable();
-        theirs.dedup();
+        crate::sorting::sort_dedup(&mut theirs);
         let have = theirs
             .iter()
             .enumerate()
@@ -149,8 +148,7 @@ impl Counters {
             return;
         }
         let mut held: Vec<u64> = theirs.into_iter().filter(|s| *s > floor).collect();
-        held.sort_unstable();
-        held.dedup();
+        crate::sorting::sort_dedup(&mut held);
         let mut have = floor.min(MAX_COUNTER);
         for s in held {
             if s != have + 1 {

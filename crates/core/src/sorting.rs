@@ -1,9 +1,12 @@
-//! One stable sort for every list the core orders. Each `sort_by` with its own closure
-//! compiles the whole sort algorithm again (several kilobytes of wasm each, about 75 KB
-//! for the page's twenty sorts; docs/DEVELOPMENT.md, "What costs bytes"): here the
-//! algorithm is compiled once, on indices, and each call only supplies the comparison.
+//! One stable sort for every list the core orders, and sets and maps built without
+//! sorting. Each `sort_by` with its own closure compiles the whole sort algorithm again
+//! (several kilobytes of wasm each, about 75 KB for the page's twenty sorts;
+//! docs/DEVELOPMENT.md, "What costs bytes"): here the algorithm is compiled once, on
+//! indices, and each call only supplies the comparison. `collect()` into a `BTreeSet` or
+//! `BTreeMap` sorts its input too, so sets and maps are built with [`set`] and [`map`].
 
 use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The positions `0..len` in the order `cmp` gives them (stable: equal items keep their
 /// order). The only instantiation of the sort algorithm.
@@ -38,6 +41,22 @@ pub fn sort_dedup<T: Ord>(v: &mut Vec<T>) {
     v.dedup();
 }
 
+/// The set of `items`, inserted one at a time. `collect()` and `BTreeSet::from([..])` sort
+/// their input first, which compiles the sort algorithm once more for each element type.
+pub fn set<T: Ord>(items: impl IntoIterator<Item = T>) -> BTreeSet<T> {
+    let mut set = BTreeSet::new();
+    set.extend(items);
+    set
+}
+
+/// The map of `items`, inserted one at a time (a later value for a key replaces an earlier
+/// one, as with `collect()`), for the same reason as [`set`].
+pub fn map<K: Ord, V>(items: impl IntoIterator<Item = (K, V)>) -> BTreeMap<K, V> {
+    let mut map = BTreeMap::new();
+    map.extend(items);
+    map
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,6 +76,12 @@ mod tests {
             std.sort();
             std.dedup();
             prop_assert_eq!(ours, std);
+        }
+
+        #[test]
+        fn set_and_map_as_collect(items in proptest::collection::vec((0u8..8, any::<u16>()), 0..40)) {
+            prop_assert_eq!(set(items.clone()), items.iter().cloned().collect::<BTreeSet<_>>());
+            prop_assert_eq!(map(items.clone()), items.into_iter().collect::<BTreeMap<_, _>>());
         }
     }
 }

@@ -129,11 +129,12 @@ pub fn seal(
     if passphrase.is_empty() {
         return Err(BackupError::NoPassphrase);
     }
-    let kept: Entries = entries
-        .iter()
-        .filter(|(k, _)| is_backed_up(k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let kept: Entries = crate::sorting::map(
+        entries
+            .iter()
+            .filter(|(k, _)| is_backed_up(k))
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
     summarize(&kept)?;
     let contents = Contents {
         v: CONTENT_VERSION,
@@ -267,11 +268,12 @@ fn decrypt(parsed: &Parsed, key: &[u8; 32]) -> Result<Backup, BackupError> {
             contents.v
         )));
     }
-    let entries: Entries = contents
-        .entries
-        .into_iter()
-        .filter(|(k, _)| is_backed_up(k) || !k.starts_with(crate::storage::NAMESPACE))
-        .collect();
+    let entries: Entries = crate::sorting::map(
+        contents
+            .entries
+            .into_iter()
+            .filter(|(k, _)| is_backed_up(k) || !k.starts_with(crate::storage::NAMESPACE)),
+    );
     let summary = summarize(&entries)?;
     Ok(Backup {
         made_at: contents.made,

@@ -46,12 +46,13 @@ pub struct Plan {
 /// `peerchat/v1/`). Keys outside the namespace, the tab lease and values kept aside as
 /// damaged are never written or removed.
 pub fn plan_restore(current: &Entries, backup: &Backup) -> Plan {
-    let entries: Entries = backup
-        .entries
-        .iter()
-        .filter(|(k, _)| is_backed_up(k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let entries: Entries = crate::sorting::map(
+        backup
+            .entries
+            .iter()
+            .filter(|(k, _)| is_backed_up(k))
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
     match (identity_of(current), identity_of(&entries)) {
         (Some(here), Some(theirs)) if here == theirs => merge(current, &entries, &here),
         _ => replace(current, &entries),
@@ -242,11 +243,8 @@ fn push_write(writes: &mut Vec<(String, String)>, (key, text): (String, String))
 fn merge_chat(current: &Entries, backup: &Entries, me: &PeerId, peer: &PeerId, plan: &mut Plan) {
     let (mut here, _) = History::load(me, peer, |k| current.get(k).cloned());
     let (theirs, _) = History::load(me, peer, |k| backup.get(k).cloned());
-    let mut numbers: BTreeSet<(PeerId, u64)> = here
-        .messages
-        .iter()
-        .map(|m| (m.author.clone(), m.seq))
-        .collect();
+    let mut numbers: BTreeSet<(PeerId, u64)> =
+        crate::sorting::set(here.messages.iter().map(|m| (m.author.clone(), m.seq)));
     let mut incoming = theirs.messages;
     crate::sorting::sort_by(&mut incoming, Message::order);
     for m in incoming {
@@ -270,12 +268,9 @@ fn merge_room(current: &Entries, backup: &Entries, room: &RoomId, plan: &mut Pla
     let here = SegmentLog::load(prefix.clone(), |k| current.get(k).cloned(), valid);
     let theirs = SegmentLog::load(prefix, |k| backup.get(k).cloned(), valid);
     let mut log = here.log;
-    let mut ids: BTreeSet<String> = here.items.iter().map(|m| m.id.clone()).collect();
-    let mut numbers: BTreeSet<(PeerId, u64)> = here
-        .items
-        .iter()
-        .map(|m| (m.author.clone(), m.seq))
-        .collect();
+    let mut ids: BTreeSet<String> = crate::sorting::set(here.items.iter().map(|m| m.id.clone()));
+    let mut numbers: BTreeSet<(PeerId, u64)> =
+        crate::sorting::set(here.items.iter().map(|m| (m.author.clone(), m.seq)));
     let mut incoming = theirs.items;
     crate::sorting::sort_by(&mut incoming, |a, b| a.order(b));
     for m in incoming {

@@ -468,7 +468,7 @@ impl Engine {
 
     /// Closes the least recently used link nobody needs now. False when there is none.
     fn evict_unneeded(&mut self) -> bool {
-        let wanted: BTreeSet<PeerId> = self.wanted().into_iter().collect();
+        let wanted: BTreeSet<PeerId> = crate::sorting::set(self.wanted());
         let victim = self
             .links
             .iter()

@@ -414,12 +414,13 @@ impl Engine {
             held
         };
         let moving: Vec<u64> = conv.history.my_seqs().filter(|&s| s > base).collect();
-        let renumber: BTreeMap<u64, u64> = moving
-            .iter()
-            .zip(held + 1..)
-            .filter(|(old, new)| *old != new)
-            .map(|(&old, new)| (old, new))
-            .collect();
+        let renumber: BTreeMap<u64, u64> = crate::sorting::map(
+            moving
+                .iter()
+                .zip(held + 1..)
+                .filter(|(old, new)| *old != new)
+                .map(|(&old, new)| (old, new)),
+        );
         let Some(next) = held
             .checked_add(moving.len() as u64 + 1)
             .filter(|&n| n < MAX_COUNTER)

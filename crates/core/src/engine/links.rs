@@ -277,7 +277,7 @@ impl Engine {
         if let Some(l) = self.links.get_mut(&link) {
             l.remote_sdp = Some(sdp.to_string());
             l.remote_given = true;
-            l.via = BTreeSet::from([server]);
+            l.via = crate::sorting::set([server]);
         }
         self.command(
             link,
@@ -313,7 +313,7 @@ impl Engine {
         l.restarting = true;
         // Candidates wait for the answer, which carries the new ICE credentials.
         l.local_sent = false;
-        l.via = BTreeSet::from([server]);
+        l.via = crate::sorting::set([server]);
         self.timers
             .set(Timer::Grace(link), self.now + RESTART_GRACE_MS);
         self.command(
@@ -356,7 +356,7 @@ impl Engine {
                 return;
             }
             l.restart_offered = false;
-            l.via = BTreeSet::from([server]);
+            l.via = crate::sorting::set([server]);
             Vec::new()
         } else if l.remote_given {
             let contested = !l.is_verified()
@@ -374,7 +374,7 @@ impl Engine {
             }
             l.remote_sdp = Some(sdp.to_string());
             l.remote_given = true;
-            l.via = BTreeSet::from([server]);
+            l.via = crate::sorting::set([server]);
             std::mem::take(&mut l.remote_candidates)
                 .into_iter()
                 .filter(|(via, _)| *via == server)
@@ -489,7 +489,8 @@ impl Engine {
         let Some(l) = self.links.get_mut(&link) else {
             return;
         };
-        let up: BTreeSet<ServerId> = l.via.intersection(&self.servers).copied().collect();
+        let up: BTreeSet<ServerId> =
+            crate::sorting::set(l.via.intersection(&self.servers).copied());
         l.via = if up.is_empty() {
             self.servers.clone()
         } else {
@@ -530,15 +531,15 @@ impl Engine {
             .remove(peer)
             .filter(|s| self.servers.contains(s))
         {
-            return BTreeSet::from([server]);
+            return crate::sorting::set([server]);
         }
         let avoid = self.suspect.get(peer);
-        let trusted: BTreeSet<ServerId> = self
-            .servers
-            .iter()
-            .filter(|s| avoid.is_none_or(|a| !a.contains(s)))
-            .copied()
-            .collect();
+        let trusted: BTreeSet<ServerId> = crate::sorting::set(
+            self.servers
+                .iter()
+                .filter(|s| avoid.is_none_or(|a| !a.contains(s)))
+                .copied(),
+        );
         if trusted.is_empty() {
             self.servers.clone()
         } else {
