@@ -25,7 +25,8 @@ import { serve } from "./serve.mjs";
 import { CHROMIUM_ARGS } from "../tests/chromium.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const DIST = resolve(root, "dist");
+// BENCH_DIST: measure another build (for comparing two builds of the page in turn).
+const DIST = resolve(root, process.env.BENCH_DIST ?? "dist");
 const PEER_BIN = resolve(root, "node_modules/peer/dist/bin/peerjs.js");
 const PEERJS_JS = resolve(root, "node_modules/peerjs/dist/peerjs.min.js");
 const OUT = resolve(root, "docs/BENCHMARKS.md");
