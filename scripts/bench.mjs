@@ -510,6 +510,8 @@ async function peerchatPerson(browser, url, name) {
   const context = await browser.newContext(CONTEXT_OPTIONS);
   const page = await context.newPage();
   page.setDefaultTimeout(STEP_TIMEOUT);
+  // BENCH_CONSOLE=1: the page's debug lines (why a connection ended, and the like).
+  if (process.env.BENCH_CONSOLE) page.on("console", (m) => log(`${name} console: ${m.text().slice(0, 200)}`));
   await page.goto(url);
   await page.getByRole("textbox", { name: "Your name" }).fill(name);
   await page.getByRole("button", { name: "Start chatting" }).click();

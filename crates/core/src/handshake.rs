@@ -3,7 +3,9 @@
 //! When the data channel opens, each side sends `hello` (its id, public key and a fresh
 //! nonce). On the other's `hello`, each side sends `proof`: an Ed25519 signature over the
 //! connection's transcript ([`crate::binding`]): both ids, both DTLS certificate fingerprints
-//! and both nonces. The verifier rebuilds the transcript from its own view. A relay in the
+//! and both nonces. A side that already knows the other's nonce (the offer or answer
+//! carried it) sends its `proof` right after its `hello`, which saves one crossing of the
+//! channel; the other's `hello` must then carry that same nonce. The verifier rebuilds the transcript from its own view. A relay in the
 //! middle (the signaling server answering an offer itself, or handing it to someone else)
 //! terminates DTLS with its own certificate, so the fingerprints the two ends see differ from
 //! what the real peer signed, and it cannot sign for the peer's id without the peer's private
@@ -42,6 +44,9 @@ pub enum HandshakeError {
     /// A frame arrived out of order (chat before proof, proof before hello, ...).
     #[error("unexpected frame during the handshake")]
     Unexpected,
+    /// The peer's `hello` carries another nonce than its offer or answer announced.
+    #[error("the peer's hello carries another nonce than it announced")]
+    ChangedNonce,
 }
 
 /// What a successful handshake established.
@@ -66,18 +71,23 @@ pub struct Handshake {
     local_fingerprint: String,
     remote_fingerprint: String,
     theirs: Option<TheirHello>,
+    /// The peer's nonce my `proof` was already sent for (known before its `hello`).
+    proved_for: Option<[u8; 32]>,
 }
 
 impl Handshake {
     /// Starts a handshake with `expected` on a connection whose local and remote SDP are
-    /// given. `nonce` must be fresh random bytes. Returns the `hello` frame to send.
+    /// given. `nonce` must be fresh random bytes. `their_nonce` is the peer's nonce if the
+    /// offer or answer carried it. Returns the frames to send: `hello`, then `proof` when
+    /// the peer's nonce is known already.
     pub fn start(
         identity: &Identity,
         expected: PeerId,
         local_sdp: &str,
         remote_sdp: &str,
         nonce: [u8; 32],
-    ) -> Result<(Self, Frame), HandshakeError> {
+        their_nonce: Option<[u8; 32]>,
+    ) -> Result<(Self, Vec<Frame>), HandshakeError> {
         let local_fingerprint = sdp_fingerprints(local_sdp).ok_or(HandshakeError::NoFingerprint)?;
         let remote_fingerprint =
             sdp_fingerprints(remote_sdp).ok_or(HandshakeError::NoFingerprint)?;
@@ -94,8 +104,20 @@ impl Handshake {
             local_fingerprint,
             remote_fingerprint,
             theirs: None,
+            proved_for: their_nonce,
         };
-        Ok((hs, hello))
+        let mut frames = vec![hello];
+        if let Some(theirs) = their_nonce {
+            frames.push(hs.proof(identity, theirs));
+        }
+        Ok((hs, frames))
+    }
+
+    fn proof(&self, identity: &Identity, their_nonce: [u8; 32]) -> Frame {
+        let signed = self.binding(their_nonce).mine();
+        Frame::Proof {
+            sig: Bytes64(identity.sign(&signed).to_bytes()),
+        }
     }
 
     /// Whether the peer's `hello` was accepted (our `proof` is on its way).
@@ -114,8 +136,13 @@ impl Handshake {
         }
     }
 
-    /// Handles the peer's `hello`; returns our `proof` to send.
-    pub fn on_hello(&mut self, identity: &Identity, frame: Frame) -> Result<Frame, HandshakeError> {
+    /// Handles the peer's `hello`; returns our `proof` to send, unless it went already
+    /// (then the `hello` must carry the nonce it was made for).
+    pub fn on_hello(
+        &mut self,
+        identity: &Identity,
+        frame: Frame,
+    ) -> Result<Option<Frame>, HandshakeError> {
         let Frame::Hello { id, key, nonce, .. } = frame else {
             return Err(HandshakeError::Unexpected);
         };
@@ -132,13 +159,19 @@ impl Handshake {
         if !id.matches_key(&key) || key.is_weak() {
             return Err(HandshakeError::KeyMismatch);
         }
-        let signed = self.binding(nonce.0).mine();
+        // A nonce other than the one the offer or answer carried: my proof was made for
+        // another transcript and cannot verify there; end it here too, quietly (whoever
+        // changed the nonce on the way could as well have dropped the connection).
+        if self.proved_for.is_some_and(|sent| sent != nonce.0) {
+            return Err(HandshakeError::ChangedNonce);
+        }
         self.theirs = Some(TheirHello {
             key,
             nonce: nonce.0,
         });
-        Ok(Frame::Proof {
-            sig: Bytes64(identity.sign(&signed).to_bytes()),
+        Ok(match self.proved_for {
+            Some(_) => None,
+            None => Some(self.proof(identity, nonce.0)),
         })
     }
 
@@ -182,12 +215,30 @@ mod tests {
     }
 
     fn start(me: &Identity, them: &Identity, view: (&str, &str), nonce: u8) -> (Handshake, Frame) {
+        let (hs, mut frames) = start_knowing(me, them, view, nonce, None);
+        assert_eq!(
+            frames.len(),
+            1,
+            "hello alone while the peer's nonce is unknown"
+        );
+        (hs, frames.remove(0))
+    }
+
+    /// Starts knowing the peer's nonce (`theirs`) from the offer or answer, or not.
+    fn start_knowing(
+        me: &Identity,
+        them: &Identity,
+        view: (&str, &str),
+        nonce: u8,
+        theirs: Option<u8>,
+    ) -> (Handshake, Vec<Frame>) {
         Handshake::start(
             me,
             them.peer_id().clone(),
             &sdp(view.0),
             &sdp(view.1),
             [nonce; 32],
+            theirs.map(|n| [n; 32]),
         )
         .unwrap()
     }
@@ -204,9 +255,70 @@ mod tests {
     ) {
         let (mut ha, hello_a) = start(a, b, a_view, 1);
         let (mut hb, hello_b) = start(b, a, b_view, 2);
-        let proof_a = ha.on_hello(a, hello_b).unwrap();
-        let proof_b = hb.on_hello(b, hello_a).unwrap();
+        let proof_a = ha.on_hello(a, hello_b).unwrap().unwrap();
+        let proof_b = hb.on_hello(b, hello_a).unwrap().unwrap();
         (ha.on_proof(proof_b), hb.on_proof(proof_a))
+    }
+
+    /// A handshake where A knows B's nonce from the signaling (`a_knows`: what A was told)
+    /// and B knows A's (`b_knows`), each sending `proof` right after `hello` when it does.
+    fn run_early(
+        a: &Identity,
+        b: &Identity,
+        a_knows: Option<u8>,
+        b_knows: Option<u8>,
+    ) -> (
+        Result<Verified, HandshakeError>,
+        Result<Verified, HandshakeError>,
+    ) {
+        let (mut ha, mut from_a) = start_knowing(a, b, (FP_A, FP_B), 1, a_knows);
+        let (mut hb, mut from_b) = start_knowing(b, a, (FP_B, FP_A), 2, b_knows);
+        // Each side handles the other's frames in order: hello, then proof when sent early.
+        let hello_a = from_a.remove(0);
+        let hello_b = from_b.remove(0);
+        let a_on_hello = ha.on_hello(a, hello_b);
+        let b_on_hello = hb.on_hello(b, hello_a);
+        let (a_late, b_late) = match (a_on_hello, b_on_hello) {
+            (Ok(a_late), Ok(b_late)) => (a_late, b_late),
+            (Err(e), _) => return (Err(e.clone()), Err(e)),
+            (_, Err(e)) => return (Err(e.clone()), Err(e)),
+        };
+        assert_eq!(a_late.is_none(), a_knows.is_some(), "one proof from A");
+        assert_eq!(b_late.is_none(), b_knows.is_some(), "one proof from B");
+        let proof_a = from_a.pop().or(a_late).unwrap();
+        let proof_b = from_b.pop().or(b_late).unwrap();
+        (ha.on_proof(proof_b), hb.on_proof(proof_a))
+    }
+
+    #[test]
+    fn a_nonce_known_from_the_offer_or_answer_sends_the_proof_with_hello() {
+        let (a, b) = (ident(1), ident(2));
+        // Both knew, one knew (a client without the nonce on one side), neither knew.
+        for (a_knows, b_knows) in [(Some(2), Some(1)), (Some(2), None), (None, Some(1))] {
+            let (va, vb) = run_early(&a, &b, a_knows, b_knows);
+            let (va, vb) = (va.unwrap(), vb.unwrap());
+            assert_eq!(va.binding.mine(), vb.binding.theirs());
+            assert_eq!(va.key, b.public_key());
+            assert_eq!(vb.key, a.public_key());
+        }
+    }
+
+    #[test]
+    fn a_hello_with_another_nonce_than_announced_ends_the_handshake() {
+        // Something on the way changed B's nonce in the answer: A's early proof is for a
+        // transcript B does not have, and A does not accept the hello either.
+        let (a, b) = (ident(1), ident(2));
+        let (va, _) = run_early(&a, &b, Some(9), None);
+        assert_eq!(va, Err(HandshakeError::ChangedNonce));
+        // Had A's hello reached B anyway, A's early proof would not verify there.
+        let (_, from_a) = start_knowing(&a, &b, (FP_A, FP_B), 1, Some(9));
+        let (mut hb, _) = start(&b, &a, (FP_B, FP_A), 2);
+        let mut from_a = from_a.into_iter();
+        hb.on_hello(&b, from_a.next().unwrap()).unwrap();
+        assert_eq!(
+            hb.on_proof(from_a.next().unwrap()),
+            Err(HandshakeError::BadSignature)
+        );
     }
 
     #[test]
@@ -295,7 +407,7 @@ mod tests {
         // Record B's proof from a first session (A's nonce [1; 32]).
         let (_, hello_a1) = start(&a, &b, (FP_A, FP_B), 1);
         let (mut hb, hello_b) = start(&b, &a, (FP_B, FP_A), 2);
-        let old_proof = hb.on_hello(&b, hello_a1).unwrap();
+        let old_proof = hb.on_hello(&b, hello_a1).unwrap().unwrap();
         // Second session: same fingerprints even, but A's nonce is fresh.
         let (mut ha2, _) = start(&a, &b, (FP_A, FP_B), 7);
         ha2.on_hello(&a, hello_b).unwrap();
@@ -316,6 +428,8 @@ mod tests {
             ha.on_hello(&a, Frame::Ack { upto: 1 }),
             Err(HandshakeError::Unexpected)
         );
-        assert!(Handshake::start(&a, b.peer_id().clone(), "v=0", &sdp(FP_B), [1; 32]).is_err());
+        assert!(
+            Handshake::start(&a, b.peer_id().clone(), "v=0", &sdp(FP_B), [1; 32], None).is_err()
+        );
     }
 }

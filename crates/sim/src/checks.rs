@@ -38,6 +38,8 @@ pub struct Oracle {
     pub counter: u64,
     /// Someone impersonated someone in this run (warnings are expected).
     pub attacked: bool,
+    /// A page sent garbage or replayed frames in this run (handshakes may fail).
+    pub hostile: bool,
     /// Per (node, room): which of the room's record (1) and log (2) were damaged there.
     pub room_damage: BTreeMap<(usize, RoomId), u8>,
     /// Rooms a page forgot entirely (record and log both damaged). Its messages written
@@ -507,6 +509,16 @@ pub fn quiet(w: &World) -> Vec<String> {
                 node_name(*author)
             ));
         }
+    }
+
+    // Honest pages complete every handshake they start with each other: none is refused
+    // (a refused one costs a redial's pause), whatever the order of events on the way.
+    if !w.oracle.attacked && !w.oracle.hostile {
+        out.extend(
+            w.handshake_failures
+                .iter()
+                .map(|f| format!("a handshake between honest pages failed: {f}")),
+        );
     }
 
     // No false alarms: nobody here impersonates anyone unless a run says so.

@@ -130,6 +130,9 @@ pub struct World {
     pub frames: Option<Vec<(u64, usize, usize, String)>>,
     /// Frames sent on each link so far (for order checks): (node, incarnation, link) → kinds.
     pub link_frames: BTreeMap<(usize, u64, LinkId), Vec<String>>,
+    /// Connections an honest page refused in its handshake (its log lines), for the check
+    /// that honest pages never fail one with each other.
+    pub handshake_failures: Vec<String>,
     /// Copies of each message sent on each link so far, for the resend-storm check:
     /// (node, incarnation, link, message id) → (copies, when the first was sent).
     pub copies: BTreeMap<(usize, u64, LinkId, String), (u32, u64)>,
@@ -158,6 +161,7 @@ impl World {
             frames: None,
             link_frames: BTreeMap::new(),
             copies: BTreeMap::new(),
+            handshake_failures: Vec::new(),
             recent_frames: BTreeMap::new(),
             attempt_free: false,
         }
@@ -439,7 +443,14 @@ impl World {
             Effect::Refused(why) => self.nodes[node].screen.refused = Some(why),
             Effect::AckSoon => self.nodes[node].screen.held += 1,
             Effect::Mark(mark) => self.note(|| format!("{} mark {mark}", node_name(node))),
-            Effect::Log(line) => self.note(|| format!("{} log: {line}", node_name(node))),
+            Effect::Log(line) => {
+                if line.contains("handshake failed") {
+                    let at = self.now;
+                    self.handshake_failures
+                        .push(format!("{} at {at}: {line}", node_name(node)));
+                }
+                self.note(|| format!("{} log: {line}", node_name(node)))
+            }
         }
     }
 

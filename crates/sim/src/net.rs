@@ -360,8 +360,10 @@ fn try_connect(w: &mut World, a: PcId) {
     // DTLS: each side checks the certificate against the fingerprint it was given.
     let dtls = pa.remote_fp.as_deref() == Some(pb.fingerprint.as_str())
         && pb.remote_fp.as_deref() == Some(pa.fingerprint.as_str());
-    let d = w.range(5, 40);
+    // Each end learns of the open channel in its own time, as in Chromium, where the
+    // peer's first frames can come before this side's `open` event.
     for id in [a, b] {
+        let d = w.range(5, 40);
         let event = if dtls {
             NetEvent::Open { pc: id }
         } else {

@@ -485,6 +485,7 @@ fn texts_in(raw: &str) -> Vec<String> {
 
 /// A hostile page: garbage, oversized, unknown and replayed frames on its open links.
 fn garbage(w: &mut World, n: usize) {
+    w.oracle.hostile = true;
     let pcs = net::open_pcs(w, n);
     for pc in pcs {
         let frames: Vec<Vec<u8>> = vec![

@@ -130,6 +130,35 @@ fn two_people_chat_both_ways() {
     assert_clean(w);
 }
 
+/// Each side's offer or answer announces its handshake nonce, so each sends `proof` with
+/// its `hello` as the channel opens, instead of a crossing later (PROTOCOL 5.1).
+#[test]
+fn the_proof_leaves_with_the_hello() {
+    let mut w = world(3, 2);
+    w.frames = Some(Vec::new());
+    befriend(&mut w, 0, 1);
+    assert_eq!(online(&w, 0, 1), Some(true));
+    let frames = w.frames.clone().unwrap();
+    for node in [0, 1] {
+        let first = |kind: &str| {
+            let start = format!(r#"{{"t":"{kind}""#);
+            frames
+                .iter()
+                .find(|(_, from, _, f)| *from == node && f.starts_with(&start))
+                .map(|(at, _, _, _)| *at)
+        };
+        let (hello, proof) = (first("hello").unwrap(), first("proof").unwrap());
+        assert_eq!(
+            hello,
+            proof,
+            "node {node} sent its proof {} ms after its hello",
+            proof - hello
+        );
+        assert_eq!(sent(&w, node, "proof").len(), 1, "one proof per side");
+    }
+    assert_clean(w);
+}
+
 #[test]
 fn messages_to_someone_away_arrive_when_they_are_back() {
     let mut w = world(2, 2);

@@ -13,6 +13,7 @@
 use super::rooms::LinkRoom;
 use super::timers::Timer;
 use super::{Effect, Engine, LinkCommand, LinkEvent, LinkId, Notice, ServerId};
+use crate::codec::BASE64;
 use crate::frame::{Frame, PROTOCOL_VERSION, hello_version, is_peerjs_close};
 use crate::handshake::{Handshake, HandshakeError, Verified};
 use crate::identity::PeerId;
@@ -40,6 +41,9 @@ const MAX_QUEUED_CANDIDATES: usize = 100;
 const MAX_CONN_ID: usize = 64;
 /// Longest SDP accepted.
 const MAX_SDP: usize = 32 * 1024;
+/// Frames held while this side's channel `open` event is still to come (an honest peer
+/// sends two before verification: `hello` and `proof`); one more closes the connection.
+const MAX_FRAMES_BEFORE_OPEN: usize = 4;
 
 /// One WebRTC connection with a peer, as the engine knows it.
 pub(super) struct Link {
@@ -65,6 +69,13 @@ pub(super) struct Link {
     /// each came through.
     remote_candidates: Vec<(ServerId, Value)>,
     handshake: Option<Handshake>,
+    /// My handshake nonce on this link, announced in my offer or answer and sent in `hello`.
+    my_nonce: [u8; 32],
+    /// The peer's handshake nonce, if its offer or answer announced one: my `proof` can
+    /// then go with my `hello` (PROTOCOL 5.1).
+    their_nonce: Option<[u8; 32]>,
+    /// Frames that came before this side's channel `open` event, handled once it comes.
+    before_open: Vec<Vec<u8>>,
     pub verified: Option<Verified>,
     pub limiter: PeerLimiter,
     /// One-to-one: the peer's `sync` arrived (my messages may be sent).
@@ -94,7 +105,7 @@ pub(super) struct Link {
 }
 
 impl Link {
-    fn new(peer: PeerId, conn: String, outgoing: bool, now: u64) -> Self {
+    fn new(peer: PeerId, conn: String, outgoing: bool, now: u64, my_nonce: [u8; 32]) -> Self {
         Link {
             peer,
             conn,
@@ -108,6 +119,9 @@ impl Link {
             local_candidates: Vec::new(),
             remote_candidates: Vec::new(),
             handshake: None,
+            my_nonce,
+            their_nonce: None,
+            before_open: Vec::new(),
             verified: None,
             limiter: PeerLimiter::new(now as f64),
             synced: false,
@@ -155,8 +169,9 @@ impl Engine {
     fn new_link(&mut self, peer: &PeerId, conn: String, outgoing: bool) -> LinkId {
         let id = self.next_link;
         self.next_link += 1;
+        let nonce = self.random32();
         self.links
-            .insert(id, Link::new(peer.clone(), conn, outgoing, self.now));
+            .insert(id, Link::new(peer.clone(), conn, outgoing, self.now, nonce));
         self.timers
             .set(Timer::Connect(id), self.now + CONNECT_TIMEOUT_MS);
         id
@@ -277,6 +292,7 @@ impl Engine {
         if let Some(l) = self.links.get_mut(&link) {
             l.remote_sdp = Some(sdp.to_string());
             l.remote_given = true;
+            l.their_nonce = announced_nonce(payload);
             l.via = crate::sorting::set([server]);
         }
         self.command(
@@ -374,6 +390,7 @@ impl Engine {
             }
             l.remote_sdp = Some(sdp.to_string());
             l.remote_given = true;
+            l.their_nonce = announced_nonce(payload);
             l.via = crate::sorting::set([server]);
             std::mem::take(&mut l.remote_candidates)
                 .into_iter()
@@ -570,11 +587,15 @@ impl Engine {
             payload["serialization"] = json!("json");
             payload["restart"] = json!(true);
         } else {
+            let nonce = BASE64.encode(&l.my_nonce);
             if l.outgoing {
                 payload["label"] = json!(conn);
                 payload["reliable"] = json!(true);
                 payload["serialization"] = json!("json");
-                payload["metadata"] = json!({"app": "peerchat", "protocol": PROTOCOL_VERSION});
+                payload["metadata"] =
+                    json!({"app": "peerchat", "protocol": PROTOCOL_VERSION, "nonce": nonce});
+            } else {
+                payload["metadata"] = json!({ "nonce": nonce });
             }
             l.local_sdp = Some(sdp);
         }
@@ -623,7 +644,6 @@ impl Engine {
     }
 
     fn start_handshake(&mut self, link: LinkId) {
-        let nonce = self.random32();
         let Some(l) = self.links.get_mut(&link) else {
             return;
         };
@@ -635,10 +655,30 @@ impl Engine {
             // to bind a handshake to.
             return self.close_link(link, "channel open without descriptions");
         };
-        match Handshake::start(&self.me, l.peer.clone(), local, remote, nonce) {
-            Ok((handshake, hello)) => {
+        match Handshake::start(
+            &self.me,
+            l.peer.clone(),
+            local,
+            remote,
+            l.my_nonce,
+            l.their_nonce,
+        ) {
+            Ok((handshake, frames)) => {
                 l.handshake = Some(handshake);
-                self.send(link, &hello);
+                let early = std::mem::take(&mut l.before_open);
+                let conn = l.conn.clone();
+                for frame in frames {
+                    self.send(link, &frame);
+                }
+                if !early.is_empty() {
+                    let n = early.len();
+                    self.log(format!(
+                        "Peerchat: {n} frame(s) on {conn} came before its open event"
+                    ));
+                }
+                for bytes in early {
+                    self.on_frame(link, &bytes);
+                }
             }
             Err(e) => self.refuse_handshake(link, e),
         }
@@ -649,6 +689,16 @@ impl Engine {
         let Some(l) = self.links.get_mut(&link) else {
             return;
         };
+        // The peer's first frames can come before this side's `open` event (Chromium), when
+        // nothing can be sent yet: they wait for it (`start_handshake` handles them then).
+        // Before verification an honest peer sends two frames (`hello`, `proof`).
+        if l.handshake.is_none() && !l.is_verified() {
+            if l.before_open.len() >= MAX_FRAMES_BEFORE_OPEN {
+                return self.close_link(link, "too many frames before the channel opened");
+            }
+            l.before_open.push(bytes.to_vec());
+            return;
+        }
         l.last_active = now;
         if l.limiter.on_frame(now as f64) == Verdict::Disconnect {
             return self.close_link(link, "flooding");
@@ -685,10 +735,12 @@ impl Engine {
         };
         let result = match frame {
             hello @ Frame::Hello { .. } => handshake.on_hello(&self.me, hello).map(|proof| {
-                self.effects.push_back(Effect::Link {
-                    link,
-                    command: LinkCommand::Send(proof.encode()),
-                });
+                if let Some(proof) = proof {
+                    self.effects.push_back(Effect::Link {
+                        link,
+                        command: LinkCommand::Send(proof.encode()),
+                    });
+                }
                 None
             }),
             proof @ Frame::Proof { .. } => handshake.on_proof(proof).map(Some),
@@ -879,6 +931,13 @@ fn connection_id(payload: &Value) -> Option<String> {
 
 /// The SDP text of an offer or answer payload (`{"sdp":{"type":kind,"sdp":"…"}}`), if it
 /// has that kind and is not too long.
+/// The handshake nonce an offer or answer announces (`metadata.nonce`, base64 of 32
+/// bytes). Anything else there is no announcement: the handshake then waits for `hello`.
+fn announced_nonce(payload: &Value) -> Option<[u8; 32]> {
+    let text = payload.get("metadata")?.get("nonce")?.as_str()?;
+    BASE64.decode(text.as_bytes()).ok()?.try_into().ok()
+}
+
 fn sdp_of<'a>(payload: &'a Value, kind: &str) -> Option<&'a str> {
     let description = payload.get("sdp")?;
     if description.get("type").and_then(Value::as_str) != Some(kind) {
