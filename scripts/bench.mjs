@@ -877,10 +877,24 @@ renders (\`src/rtc.rs\`); it was made in a task after the render. Deferring the 
 conversation's frame until the offer is out was tried as well: about 6 ms better in 9 runs,
 inside the spread, and left out, because a person typing within that frame writes into the
 conversation still on screen (the message goes where the screen said, but a browser test
-typing at machine speed after a click saw it land in the previous conversation). Left to
-gain: the handshake nonces carried in the offer and answer, so each side can send its proof
-as soon as the channel opens (a protocol change), and a cheaper first frame for a
-conversation just opened.
+typing at machine speed after a click saw it land in the previous conversation).
+
+Since the evening of 2026-11-28 each side announces its handshake nonce in its offer or
+answer and sends its \`proof\` with its \`hello\` (PROTOCOL 5.1), one crossing of the
+channel less. Compared in turn with the build before (4 runs of 9 connects each, same
+machine): medians 63–70 ms against 64–74 ms, inside the run-to-run spread; the crossing
+it saves is a millisecond or two on loopback, more on a real network. The same runs found
+honest handshakes failing now and then (3 redials in 90 connects, each costing 1.5–2 s).
+One cause is mended: the peer's first frames can arrive before this side's \`open\` event,
+and were refused as out of order; they are now held until it (the simulator models it and
+checks that honest pages never fail a handshake). Another remains, in the build before
+these changes as well (1 in 86 connects there, about 1 in 100 after, in runs of a few
+hundred connects reading the pages' debug lines): the answering page's
+first frames (\`hello\`, \`proof\`), sent as its channel is reported open in
+\`ondatachannel\`, never reach the dialing page, which then receives a later frame first
+and refuses the connection; the redial that follows succeeds. Left to gain: that loss, a
+cheaper first frame for a conversation just opened, and both pages' rendering around
+each step.
 
 ## Where Peerchat's start-up goes
 
@@ -894,6 +908,17 @@ the four grow with the page's weight, so start-up follows the size work. Before 
 the page decoded the base64 with \`atob\` and a per-character copy and compiled only once
 the whole wasm was inflated: first visit 157 ms and reload 125 ms then, 116 and 97 after
 (9 runs each).
+
+Measured again in the evening of 2026-11-28 (first visits, 15–25 per build, the two builds
+in turn, with the navigation timing and a hook on \`WebAssembly.instantiateStreaming\`):
+the page's scripts start about 55 ms after navigation (the minimal page's are done at about
+60), inflating and compiling take about 28 ms, and \`main\` to the name field 25–33 ms, of
+which about 9 ms is the first layout, forced by focusing the name field (a CPU profile
+with names). Moving the packed wasm out of the module script into a data block (so that
+neither the JavaScript parser nor the CSP hash covers it) changed nothing measurable
+(ready 104–108 against 110–111 ms, inside the spread) and would have left the wasm outside
+the hash the CSP pins, so it is not in. Deferring the focus would move the layout, not save
+it. What is left follows the wasm's size (compile) and the first render's work.
 `;
 }
 

@@ -420,8 +420,12 @@ fn link_command(shared: &Rc<Shared>, link: LinkId, command: LinkCommand) {
         | LinkCommand::Restart
         | LinkCommand::Renegotiate { .. } => enqueue(shared, link, command),
         LinkCommand::Send(bytes) => {
-            if let Some(l) = shared.links.borrow().get(&link) {
-                l.send(&bytes);
+            let sent = shared.links.borrow().get(&link).map(|l| l.send(&bytes));
+            if sent == Some(false) {
+                web_sys::console::debug_1(
+                    &format!("Peerchat: a frame on link {link} was not sent (channel not open)")
+                        .into(),
+                );
             }
         }
         LinkCommand::Close => {

@@ -733,6 +733,11 @@ impl Engine {
         let Some(handshake) = l.handshake.as_mut() else {
             return self.refuse_handshake(link, HandshakeError::Unexpected);
         };
+        let kind = match &frame {
+            Frame::Hello { .. } => "hello",
+            Frame::Proof { .. } => "proof",
+            _ => "another frame",
+        };
         let result = match frame {
             hello @ Frame::Hello { .. } => handshake.on_hello(&self.me, hello).map(|proof| {
                 if let Some(proof) = proof {
@@ -749,7 +754,11 @@ impl Engine {
         match result {
             Ok(None) => {}
             Ok(Some(verified)) => self.on_verified(link, verified),
-            Err(e) => self.refuse_handshake(link, e),
+            Err(e) => {
+                // Which frame broke the order, for whoever reads the log.
+                self.log(format!("Peerchat: handshake on link {link}: {e} ({kind})"));
+                self.refuse_handshake(link, e)
+            }
         }
     }
 
