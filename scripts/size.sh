@@ -18,7 +18,7 @@ printf '%-24s %8d B raw %8d B gzipped\n' "total" "$total_raw" "$total_gz"
 # The size budget: the page may not grow past it (size is deterministic for a given
 # toolchain, so this is a fair test). Lower it whenever a cut lands; raise it only with a
 # reason in the commit. docs/DEVELOPMENT.md, "What costs bytes".
-budget_gz=466800
+budget_gz=467100
 if [ "$total_gz" -gt "$budget_gz" ]; then
   echo "size.sh: the page is $total_gz B gzipped, over the budget of $budget_gz B" >&2
   exit 1
