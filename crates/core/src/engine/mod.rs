@@ -27,11 +27,6 @@ mod timers;
 mod view;
 
 pub use effect::{Effect, LinkCommand, Notice};
-
-/// How long the page may hold what an input changes on screen while the `ack` of a
-/// message just sent is on its way ([`Effect::AckSoon`]): less than a frame, so nobody
-/// sees it, and on a fast network (a LAN, this machine) the `ack` comes within it.
-pub const ACK_SOON_MS: u64 = 4;
 pub use input::{Input, Intent, LinkEvent, LinkId, ServerId, StoreError};
 pub use store::Snapshot;
 pub use view::{
@@ -39,6 +34,11 @@ pub use view::{
     PREVIEW_CHARS, Preview, RequestView, RoomView, Target, ViewChange, chat_list, path_label,
     preview_text, receipt_label,
 };
+
+/// How long the page may hold what an input changes on screen while the `ack` of a
+/// message just sent is on its way ([`Effect::AckSoon`]): less than a frame, so nobody
+/// sees it, and on a fast network (a LAN, this machine) the `ack` comes within it.
+pub const ACK_SOON_MS: u64 = 4;
 
 use crate::frame::Frame;
 use crate::identity::{Identity, PeerId};
@@ -392,7 +392,6 @@ impl Engine {
     /// person deleted what held it), so the key is no longer protected: a conversation
     /// started again later writes its first segment there.
     fn remove(&mut self, key: String) {
-        self.store.unprotect(&key);
         self.store.removed(&key);
         self.effects.push_back(Effect::Remove { key });
     }

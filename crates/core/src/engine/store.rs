@@ -212,8 +212,10 @@ impl Store {
         token
     }
 
-    /// A value was removed.
+    /// A value was removed: its size is gone, and so is its protection (nothing damaged
+    /// is left there to keep aside).
     pub fn removed(&mut self, key: &str) {
+        self.unprotect(key);
         self.sizes.remove(key);
     }
 
